@@ -1,0 +1,1 @@
+"""Database: one declarative Base, engine factory, unit of work, migrations."""
