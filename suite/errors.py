@@ -19,7 +19,9 @@ class SuiteError(Exception):
         self.details = details
 
     def as_dict(self) -> dict[str, object]:
-        return {"error": self.code, "message": self.message, **{k: str(v) for k, v in self.details.items()}}
+        plain = (str, int, float, bool, list, dict, type(None))
+        details = {k: v if isinstance(v, plain) else str(v) for k, v in self.details.items()}
+        return {"error": self.code, "message": self.message, **details}
 
 
 class ConfigError(SuiteError):

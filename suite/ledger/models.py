@@ -76,4 +76,6 @@ class Line(Base):
     entry: Mapped[Entry] = relationship(back_populates="lines")
 
 
-__all__ = ["Account", "Entry", "Line"]
+JournalEntry = Entry  # the name the CLI uses
+
+__all__ = ["Account", "Entry", "JournalEntry", "Line"]

@@ -243,7 +243,10 @@ def parse_and_verify(text: str, trusted_public_keys: Iterable[str]) -> Licence:
     Raises ``LicenceError`` with a message saying what is wrong: not a licence, truncated,
     damaged, signed by an untrusted key, altered since signing, or malformed contents.
     """
-    keys = {key_id(k): load_public_key(k) for k in trusted_public_keys}
+    keys = {}
+    for k in trusted_public_keys:
+        public = load_public_key(k)  # ConfigError for a malformed configured key
+        keys[key_id(k)] = public
     if not keys:
         raise LicenceError(_("No licence key is trusted on this terminal: set [licensing] public_keys "
                              "to the vendor's public key."))

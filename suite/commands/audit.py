@@ -1,0 +1,45 @@
+"""venue-suite audit verify|list"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from suite.i18n import _
+
+
+def configure(verb: str, parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION")
+    sub.add_parser("verify", help=_("check the hash chain: finds edited, deleted or reordered rows")).set_defaults(func=verify)
+    lst = sub.add_parser("list", help=_("show the newest events"))
+    lst.add_argument("--kind", choices=["operation", "security"])
+    lst.add_argument("--limit", type=int, default=50)
+    lst.set_defaults(func=list_events)
+
+
+def verify(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from suite.audit.log import verify as verify_chain
+    from suite.errors import SuiteError
+
+    app, actor = ctx.app(), ctx.actor()
+    app.identity.require(actor, "audit.verify")
+    with app.uow.read() as uow:
+        result = verify_chain(uow.session)
+    problems = [{"seq": p.seq, "problem": p.problem, "message": p.message} for p in result.problems]
+    if not result.ok:
+        error = SuiteError(_("The audit log has been tampered with: {n} problems.").format(n=len(problems))
+                           + "\n" + "\n".join(p["message"] for p in problems))
+        error.code = "audit_tampered"
+        error.details = {"problems": problems}
+        raise error
+    return {"ok": True, "checked": result.checked}
+
+
+def list_events(ctx: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
+    from suite.audit.log import list_events as events
+
+    app, actor = ctx.app(), ctx.actor()
+    app.identity.require(actor, "audit.view")
+    with app.uow.read() as uow:
+        return [{"seq": e.seq, "at": e.at.isoformat(timespec="seconds"), "kind": e.kind, "action": e.action,
+                 "actor": e.actor, "target": e.target} for e in events(uow.session, kind=args.kind, limit=args.limit)]

@@ -1,0 +1,45 @@
+"""The host's own plugin: the permissions of the host's screens and commands.
+
+Registered first by every ``PluginHost`` (``suite.plugins.BUILTIN_PLUGINS``); it needs no
+licence feature and cannot be disabled. The system administrator role holds every permission
+implicitly, so ``default_roles`` only lists the other roles that get one at initialisation.
+"""
+
+from __future__ import annotations
+
+import suite
+from suite.declarations import Permission, PluginManifest
+from suite.hookspecs import hookimpl
+from suite.i18n import N_
+
+PLUGIN_ID = "core"
+
+# role ids of suite.identity (chain roles and venue roles)
+_REPORTING = ("statistician", "finance", "local_statistician", "manager")
+
+PERMISSIONS: tuple[Permission, ...] = (
+    Permission("admin.users", N_("Manage users and operator cards")),
+    Permission("admin.roles", N_("Manage roles and their permissions")),
+    Permission("admin.plugins", N_("Enable and disable plugins")),
+    Permission("admin.licence", N_("Install the licence")),
+    Permission("admin.settings", N_("Change venues, terminals, devices and settings")),
+    Permission("admin.backup", N_("Back up and restore the database")),
+    Permission("ledger.view", N_("View ledger accounts and journal entries"), ("finance", "statistician")),
+    Permission("ledger.check", N_("Run the ledger balance checks"), ("finance",)),
+    Permission("audit.view", N_("View the operation and security logs")),
+    Permission("audit.verify", N_("Verify the audit log chain")),
+    Permission("reports.view", N_("View reports"), _REPORTING),
+    Permission("reports.export", N_("Export reports to Excel or CSV"), _REPORTING),
+)
+
+
+@hookimpl
+def venue_suite_manifest() -> PluginManifest:
+    return PluginManifest(
+        id=PLUGIN_ID,
+        name="Venue Suite",
+        version=suite.__version__,
+        feature=None,
+        description=N_("The host: users, roles, licence, plugins, ledger, audit and reports."),
+        permissions=PERMISSIONS,
+    )

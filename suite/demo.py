@@ -1,0 +1,124 @@
+"""The demo: a self-contained suite in one folder (``make demo``).
+
+Writes ``<dir>/site.toml`` (SQLite database, a file keyring and a demo vendor key in the
+folder), initialises the database, installs a demo licence for every feature, adds the demo
+operators and a few money movements, then starts the suite. Running it again reuses the
+folder; delete the folder to start over.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+DEMO_USERS = (
+    # username, password, display name, roles
+    ("admin", "admin-demo-2026", "Demo Administrator", ("system_admin",)),
+    ("cashier", "cashier-demo-2026", "Demo Cashier", ("salesperson",)),
+)
+DEMO_FEATURES = ("wallet", "tickets", "checkin", "rental", "vouchers", "reports")
+
+
+def site_config(directory: Path, public_key: str) -> str:
+    return f"""# Written by 'make demo'. Delete the folder to start again.
+[suite]
+language = "en"
+data_dir = "{directory}"
+
+[database]
+url = "sqlite:///{{data_dir}}/venue-suite.db"
+
+[terminal]
+venue_code = "HQ"
+terminal_code = "T01"
+
+[keyring]
+backend = "keyrings.alt.file.PlaintextKeyring"
+file = "{{data_dir}}/keyring.cfg"
+
+[licensing]
+public_keys = ["{public_key}"]
+"""
+
+
+def prepare(directory: Path) -> Path:
+    """Write the demo's site file (with a vendor key of its own) and return its path."""
+    from suite.licensing.service import SIGNING_KEY_SECRET, LicenceService
+    from suite.secrets import SecretStore
+
+    directory = directory.resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    store = SecretStore.from_settings("venue-suite", "keyrings.alt.file.PlaintextKeyring",
+                                      str(directory / "keyring.cfg"))
+    if store.get(SIGNING_KEY_SECRET) is None:
+        LicenceService.keygen(store)
+    site = directory / "site.toml"
+    site.write_text(site_config(directory, LicenceService.signing_public_key(store)))
+    return site
+
+
+def seed(app: Any) -> list[str]:
+    """Demo operators, venues, a licence for every feature and some money movements."""
+    from sqlalchemy import select
+
+    from suite import places
+    from suite.db.core_models import Venue
+    from suite.identity.actor import Actor
+    from suite.identity.models import User
+    from suite.ledger.service import LineSpec, open_account, post
+    from suite.licensing.service import LicenceService
+
+    actor = Actor.system("demo")
+    done: list[str] = []
+    if app.licences.current() is None:
+        text = LicenceService.issue_with_keyring(
+            app.secrets, chain_id="demo-chain", licensee="Venue Suite Demo", features=DEMO_FEATURES,
+            max_terminals=10, max_activated_cards=10_000, expires=dt.date.today() + dt.timedelta(days=365))
+        app.licences.install(text, actor.username)
+        done.append("licence for " + ", ".join(DEMO_FEATURES))
+    with app.uow() as uow:
+        if uow.session.scalar(select(Venue).where(Venue.code == "CINEMA-01")) is None:
+            places.add_venue(uow.session, code="CINEMA-01", name="Riverside Cinema", kind="cinema", actor=actor.username)
+            places.add_venue(uow.session, code="PARK-01", name="Lakeside Park", kind="park", actor=actor.username)
+            done.append("venues CINEMA-01, PARK-01")
+        uow.commit()
+    app.identity.sync_roles(app.plugins.permissions())
+    with app.uow.read() as uow:
+        existing = set(uow.session.scalars(select(User.username)))
+    for username, password, name, roles in DEMO_USERS:
+        if username not in existing:
+            app.identity.create_user(actor, username=username, password=password, display_name=name,
+                                     language="en", roles=roles)
+            done.append(f"user {username}")
+    with app.uow() as uow:
+        s = uow.session
+        cash = open_account(s, owner_type="venue", owner_id="HQ", kind="cash", unit="CNY", name="HQ cash", floor=None)
+        for n, amount in enumerate((10_000, 5_000, 20_000), start=1):
+            wallet = open_account(s, owner_type="card", owner_id=f"DEMO-{n:04d}", kind="wallet.main", unit="CNY",
+                                  name=f"Card DEMO-{n:04d} main", floor=0)
+            post(s, idempotency_key=f"demo-topup-{n}", kind="wallet.topup", memo="demo top-up",
+                 lines=[LineSpec(wallet.id, amount), LineSpec(cash.id, -amount)], actor=actor.username,
+                 venue_id=app.venue_id, terminal_id=app.terminal_id)
+        uow.commit()
+    return done
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m suite.demo")
+    parser.add_argument("--dir", default=".demo", help="folder for the demo's database, keyring and settings")
+    parser.add_argument("--no-window", action="store_true", help="set up and print, do not open the window")
+    args = parser.parse_args(argv)
+    from suite.cli import main as cli_main
+
+    site = prepare(Path(args.dir))
+    code = cli_main(["--config", str(site), "init", "--venue-name", "Head Office"]) if not (Path(args.dir) / "venue-suite.db").exists() else 0
+    if code:
+        return code
+    return cli_main(["--config", str(site), "demo"] + (["--no-window"] if args.no_window else []))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
