@@ -19,9 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
-from suite.db.base import Base
 from suite.db.engine import create_database_engine
 from suite.db.schema import create_schema
 from suite.db.uow import UnitOfWorkFactory
@@ -49,8 +48,6 @@ class Row:
 def _engine(url: str, pool_size: int = 5) -> Engine:
     engine = create_database_engine(url, pool_size=pool_size)
     create_schema(engine)
-    # the initial Alembic revision may not carry the ledger tables yet; a no-op once it does
-    Base.metadata.create_all(engine, tables=[Account.__table__, Entry.__table__, Line.__table__])
     return engine
 
 
@@ -171,6 +168,35 @@ def hot_account(url: str, label: str, per_thread: int) -> tuple[Row, int]:
                f"{spent} ok, {refused} refused at floor, final {actual}, lost updates {lost}"), lost
 
 
+def calibration(url: str, label: str, writers: int, n: int) -> Row:
+    """The floor under every figure above: a unit of work that inserts one tiny row and commits."""
+    engine = create_database_engine(url, pool_size=writers)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE bench_calibration (id VARCHAR(36) PRIMARY KEY)"))
+    uows = UnitOfWorkFactory(engine)
+    statement = text("INSERT INTO bench_calibration (id) VALUES (:id)")
+
+    def work(_t: int, latencies: list[float]) -> int:
+        for _ in range(n // writers):
+            start = time.perf_counter()
+            with uows() as uow:
+                uow.session.execute(statement, {"id": _key()})
+                uow.commit()
+            latencies.append((time.perf_counter() - start) * 1000)
+        return 0
+
+    if writers == 1:
+        latencies: list[float] = []
+        start = time.perf_counter()
+        work(0, latencies)
+        seconds = time.perf_counter() - start
+    else:
+        seconds, latencies, _ok = _run_writers(work)
+    engine.dispose()
+    return Row(f"{label}: calibration, 1-row insert + commit", n, seconds, latencies,
+               "ceiling of this machine, not the ledger")
+
+
 def _print(rows: list[Row]) -> None:
     header = ["scenario", "posts", "posts/s", "p50 ms", "p99 ms", "notes"]
     table = [header, *(r.cells() for r in rows)]
@@ -192,9 +218,12 @@ def main(argv: list[str] | None = None) -> None:
 
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-ledger-") as tmp:
+        rows.append(calibration(f"sqlite:///{Path(tmp) / 'calibration.db'}", "sqlite, 1 writer", 1, n_sqlite))
         rows.append(single_writer_sqlite(f"sqlite:///{Path(tmp) / 'single.db'}", n_sqlite))
         server = PostgresServer.start()
         try:
+            rows.append(calibration(server.create_database("bench_calibration"), f"postgresql, {WRITERS} writers",
+                                    WRITERS, WRITERS * per_thread))
             rows.append(many_accounts(server.create_database("bench_many"), per_thread))
             row, _lost = hot_account(server.create_database("bench_hot"), "postgresql", hot_per_thread)
             rows.append(row)

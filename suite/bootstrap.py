@@ -89,7 +89,7 @@ def build_app(settings: Settings, *, upgrade: bool | None = None, start_plugins:
     try:
         uow = UnitOfWorkFactory(engine)
         licences = LicenceService(uow, trusted_public_keys=settings.licensing.public_keys)
-        plugins = PluginHost(uow, licences)
+        plugins = PluginHost(uow, licences, reserved_cli_names=host_verbs())
         plugins.load(settings.plugins)
         if upgrade if upgrade is not None else is_sqlite(engine):
             upgrade_schema(engine, plugins)
@@ -109,15 +109,19 @@ def build_app(settings: Settings, *, upgrade: bool | None = None, start_plugins:
         raise
 
 
+def host_verbs() -> tuple[str, ...]:
+    from suite.cli import HOST_VERBS
+
+    return tuple(HOST_VERBS)
+
+
 def plugin_migrations(plugins: "PluginHost") -> tuple[list[str], list[str]]:
     locations: list[str] = []
     modules: list[str] = []
-    for info in plugins.plugins():
-        if info.manifest is None:
-            continue
-        if info.manifest.migrations:
-            locations.append(info.manifest.migrations)
-        modules.extend(info.manifest.model_modules)
+    for manifest in plugins.manifests():
+        if manifest.migrations:
+            locations.append(manifest.migrations)
+        modules.extend(manifest.model_modules)
     return locations, modules
 
 

@@ -20,9 +20,9 @@ import importlib
 import importlib.metadata
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Callable, Generic, Iterable, Mapping, Protocol, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 import pluggy
 
@@ -44,8 +44,6 @@ CORE_PLUGIN_MODULE = "suite.core_plugin"
 
 PERMISSION_ID_RE = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$")
 CLI_NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
-
-T = TypeVar("T")
 
 
 class PluginUnavailable(SuiteError):
@@ -81,14 +79,6 @@ class PluginInfo:
         return {"id": self.id, "name": self.name, "version": self.version, "feature": self.feature,
                 "state": str(self.state), "enabled": self.enabled, "error": self.error,
                 "reason": self.reason, "source": self.source}
-
-
-@dataclass(frozen=True)
-class Contribution(Generic[T]):
-    """A declaration (permission, tab, report, command) and the plugin it belongs to."""
-
-    plugin_id: str
-    item: T
 
 
 @dataclass(frozen=True)
@@ -175,10 +165,16 @@ class PluginHost:
 
     # ------------------------------------------------------------ loading
 
-    def load(self) -> "PluginHost":
-        """Register, declare and validate every plugin (once; later calls do nothing)."""
+    def load(self, plugin_settings: Mapping[str, Mapping[str, Any]] | None = None) -> "PluginHost":
+        """Register, declare and validate every plugin (once; later calls do nothing).
+
+        ``plugin_settings`` (the ``[plugins.*]`` tables, ``settings.plugins``) replaces the
+        ones given to the constructor. Reads no database.
+        """
         if self._loaded:
             return self
+        if plugin_settings is not None:
+            self._plugin_settings = {k: dict(v) for k, v in plugin_settings.items()}
         self._loaded = True
         for source, fallback_id, loader in self._candidates():
             self._register(source, fallback_id, loader)
@@ -540,7 +536,7 @@ class PluginHost:
                                     .format(name=info.name) + (f" {info.reason}" if info.reason else ""),
                                     plugin=plugin_id)
         status = self._licences.status()
-        infos = {i.id: i for i in self._compute()}
+        infos = {i.id: i for i in self._compute() if i.state is not PluginState.FAILED}
         for pid in self._closure(plugin_id, infos):
             refused = refusal(status, infos[pid].feature, purpose)
             if refused is not None:
@@ -561,28 +557,51 @@ class PluginHost:
 
     # ------------------------------------------------------------ declarations
 
-    def permissions(self) -> list[Contribution[Permission]]:
-        """Every permission declared by a plugin that loaded (active or not), to seed roles."""
+    def manifests(self) -> list[PluginManifest]:
+        """Manifests of every plugin that loaded and validated, whatever its state.
+
+        Reads no database: this is what migrations need (a disabled or unlicensed plugin keeps
+        its tables), and it works before the schema exists.
+        """
         self._require_loaded()
-        return [Contribution(r.id, p) for r in self._ok() for p in r.manifest.permissions]  # type: ignore[union-attr]
+        return [r.manifest for r in self._ok() if r.manifest is not None]
+
+    def permissions(self) -> list[Permission]:
+        """Every permission declared by a plugin that loaded (active or not), to seed roles."""
+        return [p for m in self.manifests() for p in m.permissions]
 
     @staticmethod
     def _visible(permission: str | None, actor: Actor) -> bool:
         return permission is None or actor.has_permission(permission)
 
-    def tabs(self, actor: Actor) -> list[Contribution[TabSpec]]:
-        """Tabs of active plugins the actor may open, in ``order`` then load order."""
-        found = [Contribution(m.id, t) for m in self.active_manifests() for t in m.tabs
-                 if self._visible(t.permission, actor)]
-        return sorted(found, key=lambda c: c.item.order)
+    def tabs(self, actor: Actor) -> list[TabSpec]:
+        """Tabs of active plugins the actor may open, by ``order`` then load order."""
+        found = [t for m in self.active_manifests() for t in m.tabs if self._visible(t.permission, actor)]
+        return sorted(found, key=lambda t: t.order)
 
-    def reports(self, actor: Actor) -> list[Contribution[ReportDecl]]:
-        return [Contribution(m.id, r) for m in self.active_manifests() for r in m.reports
-                if self._visible(r.permission, actor)]
+    def reports(self, actor: Actor) -> list[ReportDecl]:
+        """Reports of active plugins the actor may run."""
+        return [r for m in self.active_manifests() for r in m.reports if self._visible(r.permission, actor)]
 
-    def cli_commands(self) -> list[Contribution[CliCommand]]:
+    def cli_commands(self) -> list[CliCommand]:
         """Commands of active plugins; the CLI checks ``permission`` when one runs."""
-        return [Contribution(m.id, c) for m in self.active_manifests() for c in m.cli_commands]
+        return [c for m in self.active_manifests() for c in m.cli_commands]
+
+    def _owner(self, kind: str, item_id: str, ids: Callable[[PluginManifest], Iterable[str]]) -> str:
+        for manifest in self.manifests():
+            if item_id in ids(manifest):
+                return manifest.id
+        raise NotFound(_("No plugin declares the {kind} {id!r}.").format(kind=kind, id=item_id))
+
+    def owner_of_command(self, name: str) -> str:
+        """The id of the plugin declaring CLI command ``name`` (for ``require_active``)."""
+        return self._owner(_("CLI command"), name, lambda m: [c.name for c in m.cli_commands])
+
+    def owner_of_tab(self, tab_id: str) -> str:
+        return self._owner(_("tab"), tab_id, lambda m: [t.id for t in m.tabs])
+
+    def owner_of_report(self, report_id: str) -> str:
+        return self._owner(_("report"), report_id, lambda m: [r.id for r in m.reports])
 
     # ------------------------------------------------------------ lifecycle
 
@@ -653,7 +672,6 @@ __all__ = [
     "CORE_PLUGIN_ID",
     "ENTRY_POINT_GROUP",
     "Actor",
-    "Contribution",
     "EventError",
     "PluginHost",
     "PluginInfo",

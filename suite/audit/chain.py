@@ -16,18 +16,28 @@ from typing import Any, Protocol
 class ChainedFields(Protocol):
     """What the hash covers: every column but ``hash`` itself (``prev_hash`` is the prefix)."""
 
-    seq: int
-    id: uuid.UUID
-    at: dt.datetime
-    kind: str
-    action: str
-    actor: str
-    target: str
-    details: str
-    venue_id: uuid.UUID | None
-    terminal_id: uuid.UUID | None
-    prev_hash: str
-    hash: str
+    @property
+    def seq(self) -> int: ...
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def at(self) -> dt.datetime: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def details(self) -> str: ...
+    @property
+    def venue_id(self) -> uuid.UUID | None: ...
+    @property
+    def terminal_id(self) -> uuid.UUID | None: ...
+    @property
+    def prev_hash(self) -> str: ...
 
 
 def _json_default(value: Any) -> Any:

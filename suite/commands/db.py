@@ -15,7 +15,7 @@ def configure(verb: str, parser: argparse.ArgumentParser) -> None:
 
 
 def _engine_and_plugins(ctx: Any) -> tuple[Any, Any]:
-    from suite.bootstrap import build_engine, open_secrets
+    from suite.bootstrap import build_engine, host_verbs, open_secrets
     from suite.db.uow import UnitOfWorkFactory
     from suite.licensing.service import LicenceService
     from suite.plugins import PluginHost
@@ -23,7 +23,8 @@ def _engine_and_plugins(ctx: Any) -> tuple[Any, Any]:
     settings = ctx.settings
     engine = build_engine(settings, open_secrets(settings))
     uow = UnitOfWorkFactory(engine)
-    plugins = PluginHost(uow, LicenceService(uow, trusted_public_keys=settings.licensing.public_keys))
+    plugins = PluginHost(uow, LicenceService(uow, trusted_public_keys=settings.licensing.public_keys),
+                         reserved_cli_names=host_verbs())
     plugins.load(settings.plugins)
     return engine, plugins
 

@@ -77,10 +77,8 @@ def issue_cmd(ctx: Any, args: argparse.Namespace) -> dict[str, Any] | None:
 
 
 def licence_dict(licence: Any) -> dict[str, Any]:
-    return {"licence_id": licence.licence_id, "chain_id": licence.chain_id, "licensee": licence.licensee,
-            "features": list(licence.features), "max_terminals": licence.max_terminals,
-            "max_activated_cards": licence.max_activated_cards, "issued": licence.issued.isoformat(),
-            "expires": licence.expires.isoformat(), "grace_days": licence.grace_days}
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else list(v) if isinstance(v, tuple) else v)
+            for k, v in licence.as_dict().items()}
 
 
 def install_cmd(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
@@ -93,6 +91,7 @@ def install_cmd(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(_("Cannot read the licence file {path}: {reason}").format(path=args.file, reason=exc)) from None
     licence = app.licences.install(text, actor.username)
+    app.plugins.refresh()
     return {"installed": licence_dict(licence), "status": app.licences.status().message}
 
 

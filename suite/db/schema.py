@@ -27,12 +27,6 @@ def import_core_models() -> None:
 
 def create_schema(engine: Engine) -> None:
     """Bring a database to the newest schema (the same path as ``venue-suite db upgrade``)."""
-    try:
-        from suite.db.migrate import upgrade
-    except ModuleNotFoundError:
-        from suite.db.base import Base
+    from suite.db.migrate import upgrade
 
-        import_core_models()
-        Base.metadata.create_all(engine)
-        return
     upgrade(engine)

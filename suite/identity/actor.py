@@ -24,6 +24,10 @@ class Actor:
     def has(self, permission: str) -> bool:
         return self.is_system or ALL_PERMISSIONS in self.permissions or permission in self.permissions
 
+    def has_permission(self, permission: str) -> bool:
+        """``has`` under the name ``suite.plugins.Actor`` (the plugin host's protocol) uses."""
+        return self.has(permission)
+
     @classmethod
     def system(cls, name: str = "console", *, venue_id: uuid.UUID | None = None,
                terminal_id: uuid.UUID | None = None) -> Actor:

@@ -1,8 +1,8 @@
 """Users, roles, their permissions and assignments, and the permissions plugins declared.
 
-All are chain-wide business rows (``venue_id`` null: made at head office) so terminals can
-download them. A role assignment's own venue is ``venue_ref`` (null: every venue), like
-``Terminal.venue_ref``, because ``venue_id`` already says where a row was made.
+All are chain-wide business rows that terminals download; ``venue_id``/``terminal_id`` say
+where a row was made, as everywhere. So a role assignment's own venue is ``venue_ref`` (null:
+every venue), like ``Terminal.venue_ref``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from suite.errors import NotFound
@@ -43,7 +43,7 @@ def role_permissions(session: Session, role: Role) -> frozenset[str]:
 def permissions_of(session: Session, user_id: uuid.UUID, venue_id: uuid.UUID | None) -> frozenset[str]:
     """The union over the user's roles that hold here: assignments without a venue, and those
     for ``venue_id``. The system administrator's role holds every permission."""
-    applies = UserRole.venue_ref.is_(None)
+    applies: ColumnElement[bool] = UserRole.venue_ref.is_(None)
     if venue_id is not None:
         applies = or_(applies, UserRole.venue_ref == venue_id)
     roles = list(session.execute(select(Role.id, Role.code).join(UserRole, UserRole.role_id == Role.id)

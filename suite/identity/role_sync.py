@@ -34,14 +34,15 @@ def sync_roles(session: Session, permissions: Iterable[Permission]) -> RoleSyncR
     created: list[str] = []
     for default in DEFAULT_ROLES:
         if default.code not in roles:
-            role = Role(code=default.code, name=default.name, scope=default.scope, builtin=True)
-            session.add(role)
-            roles[default.code] = role
+            new_role = Role(code=default.code, name=default.name, scope=default.scope, builtin=True)
+            session.add(new_role)
+            roles[default.code] = new_role
             created.append(default.code)
     session.flush()
 
     known = {record_.code: record_ for record_ in session.scalars(select(PermissionRecord))}
-    grants = set(session.execute(select(RolePermission.role_id, RolePermission.permission)).tuples())
+    grants = {(role_id, code) for role_id, code in session.execute(
+        select(RolePermission.role_id, RolePermission.permission))}
     new_permissions: list[str] = []
     granted: list[tuple[str, str]] = []
     unknown: set[str] = set()

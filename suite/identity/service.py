@@ -14,10 +14,10 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from argon2 import PasswordHasher
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, Delete, delete, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -29,7 +29,7 @@ from suite.declarations import Permission
 from suite.errors import AuthenticationFailed, Conflict, InvalidInput, NotFound, PermissionDenied, SuiteError
 from suite.i18n import _
 from suite.identity import queries, validation
-from suite.identity.actor import ALL_PERMISSIONS, Actor
+from suite.identity.actor import Actor
 from suite.identity.login import LockoutPolicy, Login, build_actor
 from suite.identity.models import PermissionRecord, Role, RolePermission, User, UserRole
 from suite.identity.passwords import check_password_policy, default_hasher, hash_password
@@ -41,6 +41,15 @@ ADMIN_USERS = "admin.users"
 ADMIN_ROLES = "admin.roles"
 
 log = logging.getLogger(__name__)
+
+
+def _origin(actor: Actor) -> dict[str, uuid.UUID | None]:
+    """Where a row is made (``BusinessRow.venue_id``/``terminal_id``): the actor's place."""
+    return {"venue_id": actor.venue_id, "terminal_id": actor.terminal_id}
+
+
+def _rowcount(session: Session, statement: Delete) -> int:
+    return cast("CursorResult[Any]", session.execute(statement)).rowcount
 
 
 class _MissingPermission(Exception):
@@ -83,11 +92,10 @@ class IdentityService:
         raise PermissionDenied(_("You do not have permission: {title}").format(title=title), permission=permission)
 
     @contextmanager
-    def _admin(self, actor: Actor, *permissions: str) -> Iterator[Session]:
-        """A write transaction for an administrator holding one of ``permissions``; commits when
-        the block ends without error, and turns a ``_MissingPermission`` into an audited denial."""
-        if not any(actor.has(p) for p in permissions):
-            self._deny(actor, permissions[0])
+    def _admin(self, actor: Actor, permission: str) -> Iterator[Session]:
+        """A write transaction for an administrator holding ``permission``; commits when the
+        block ends without error, and turns a ``_MissingPermission`` into an audited denial."""
+        self.require(actor, permission)
         missing: str | None = None
         try:
             with self._uow() as uow:
@@ -163,18 +171,19 @@ class IdentityService:
     def create_user(self, actor: Actor, *, username: str, password: str, display_name: str = "",
                     language: str = "zh_CN", roles: Iterable[str] = (),
                     venue_id: uuid.UUID | None = None) -> UserInfo:
+        self.require(actor, ADMIN_USERS)
         name = validation.username(username)
         check_password_policy(password, username=name)
         lang = validation.language(language)
         shown = validation.display_name(display_name) or name
         role_codes = tuple(dict.fromkeys(roles))
-        self.require(actor, ADMIN_USERS)
         password_hash = hash_password(password, hasher=self._hasher)  # slow: before the transaction
         try:
             with self._admin(actor, ADMIN_USERS) as session:
                 if queries.find_user(session, name) is not None:
                     raise Conflict(_("A user named {name} already exists.").format(name=name))
-                user = User(username=name, display_name=shown, password_hash=password_hash, language=lang)
+                user = User(username=name, display_name=shown, password_hash=password_hash, language=lang,
+                            **_origin(actor))
                 session.add(user)
                 session.flush()
                 for code in role_codes:
@@ -188,9 +197,9 @@ class IdentityService:
 
     def set_password(self, actor: Actor, username: str, password: str) -> None:
         """An administrator setting a new password; it also lifts a lockout."""
+        self.require(actor, ADMIN_USERS)
         name = validation.login_name(username)
         check_password_policy(password, username=name)
-        self.require(actor, ADMIN_USERS)
         password_hash = hash_password(password, hasher=self._hasher)
         with self._admin(actor, ADMIN_USERS) as session:
             user = queries.user_by_name(session, name, lock=True)
@@ -247,8 +256,8 @@ class IdentityService:
             if role.code == SYSTEM_ADMIN and venue_id is None:
                 self._keep_an_admin(session, user.id)
             venue_match = UserRole.venue_ref.is_(None) if venue_id is None else UserRole.venue_ref == venue_id
-            removed = session.execute(delete(UserRole).where(
-                UserRole.user_id == user.id, UserRole.role_id == role.id, venue_match)).rowcount
+            removed = _rowcount(session, delete(UserRole).where(
+                UserRole.user_id == user.id, UserRole.role_id == role.id, venue_match))
             if removed:
                 self._audit(session, actor, "user.role.revoke", user.username, role=role.code, venue_id=venue_id)
         return bool(removed)
@@ -266,7 +275,7 @@ class IdentityService:
                                                           venue_match))
         if exists is not None:
             return False
-        session.add(UserRole(user_id=user.id, role_id=role.id, venue_ref=venue_id))
+        session.add(UserRole(user_id=user.id, role_id=role.id, venue_ref=venue_id, **_origin(actor)))
         session.flush()
         return True
 
@@ -294,7 +303,7 @@ class IdentityService:
             with self._admin(actor, ADMIN_ROLES) as session:
                 if session.scalar(select(Role.id).where(Role.code == role_code)) is not None:
                     raise Conflict(_("A role {code} already exists.").format(code=role_code))
-                role = Role(code=role_code, name=shown, scope=scope, builtin=False)
+                role = Role(code=role_code, name=shown, scope=scope, builtin=False, **_origin(actor))
                 session.add(role)
                 session.flush()
                 self._audit(session, actor, "role.create", role_code, name=shown, scope=scope)
@@ -313,7 +322,7 @@ class IdentityService:
                 raise _MissingPermission(permission)
             if role.code == SYSTEM_ADMIN or permission in queries.role_permissions(session, role):
                 return False
-            session.add(RolePermission(role_id=role.id, permission=permission))
+            session.add(RolePermission(role_id=role.id, permission=permission, **_origin(actor)))
             self._audit(session, actor, "role.grant", role.code, permission=permission)
         return True
 
@@ -323,8 +332,8 @@ class IdentityService:
             role = queries.role_by_code(session, role_code)
             if role.code == SYSTEM_ADMIN:
                 raise InvalidInput(_("The system administrator always holds every permission."))
-            removed = session.execute(delete(RolePermission).where(
-                RolePermission.role_id == role.id, RolePermission.permission == permission)).rowcount
+            removed = _rowcount(session, delete(RolePermission).where(
+                RolePermission.role_id == role.id, RolePermission.permission == permission))
             if removed:
                 self._audit(session, actor, "role.revoke", role.code, permission=permission)
         return bool(removed)

@@ -12,6 +12,9 @@ class RoleAssignment:
     role_code: str
     venue_id: uuid.UUID | None  # None: every venue
 
+    def __str__(self) -> str:
+        return self.role_code if self.venue_id is None else f"{self.role_code}@{self.venue_id}"
+
 
 @dataclass(frozen=True)
 class UserInfo:

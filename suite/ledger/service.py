@@ -12,11 +12,10 @@ with any number of concurrent writers on PostgreSQL and SQLite.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, bindparam, insert, select, update
+from sqlalchemy import BigInteger, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -39,6 +38,23 @@ MAX_AMOUNT = 2**63 - 1
 _accounts = Account.__table__
 _entries = Entry.__table__
 _lines = Line.__table__
+
+# Statements are built once: building and cache-keying a statement costs more than running it.
+_BALANCE = select(_accounts.c.balance).where(_accounts.c.id == bindparam("b_id"))
+_ACCOUNT_INFO = select(_accounts.c.balance, _accounts.c.floor, _accounts.c.unit, _accounts.c.name,
+                       _accounts.c.owner_type, _accounts.c.owner_id, _accounts.c.kind).where(
+    _accounts.c.id == bindparam("b_id"))
+_APPLY = (update(_accounts).where(_accounts.c.id == bindparam("b_id"))
+          .values(balance=_accounts.c.balance + bindparam("b_delta", type_=BigInteger()),
+                  updated_at=bindparam("b_now", type_=UTCDateTime()))
+          .returning(_accounts.c.balance, _accounts.c.unit))
+_INSERT_ENTRY = insert(_entries)
+_INSERT_LINES = insert(_lines)
+_ENTRY_BY_KEY = select(_entries.c.id, _entries.c.payload_hash).where(_entries.c.idempotency_key == bindparam("b_key"))
+_ENTRY = select(_entries.c.id, _entries.c.reverses_id).where(_entries.c.id == bindparam("b_id"))
+_REVERSED_BY = select(_entries.c.id).where(_entries.c.reverses_id == bindparam("b_id"))
+_LINES_OF = (select(_lines.c.account_id, _lines.c.amount, _lines.c.unit, _lines.c.balance_after)
+             .where(_lines.c.entry_id == bindparam("b_id")).order_by(_lines.c.position))
 
 
 class _KeyTaken(Exception):
@@ -74,6 +90,13 @@ def _require_text(value: object, field: str, max_length: int) -> str:
         raise InvalidInput(_("{field} is required, as text of at most {n} characters.").format(
             field=field, n=max_length))
     return value
+
+
+def _check_context(memo: object, actor: object) -> None:
+    if not isinstance(memo, str):
+        raise InvalidInput(_("The memo must be text."))
+    if not isinstance(actor, str) or len(actor) > 128:
+        raise InvalidInput(_("The actor must be text of at most {n} characters.").format(n=128))
 
 
 def _validated_lines(lines: Sequence[LineSpec]) -> list[LineSpec]:
@@ -113,6 +136,8 @@ def open_account(session: Session, *, owner_type: str, owner_id: str, kind: str,
     _require_text(owner_id, "owner_id", 64)
     _require_text(kind, "kind", 32)
     _require_text(unit, "unit", 16)
+    if not isinstance(name, str) or len(name) > 200:
+        raise InvalidInput(_("The account name must be text of at most {n} characters.").format(n=200))
     if floor is not None and not _is_int(floor):
         raise InvalidInput(_("The floor of an account must be a whole number or none."))
     if floor is not None and floor > 0:
@@ -137,7 +162,7 @@ def open_account(session: Session, *, owner_type: str, owner_id: str, kind: str,
 def get_account(session: Session, account_id: uuid.UUID) -> Account:
     account = session.get(Account, _as_uuid(account_id, _("Account")))
     if account is None:
-        raise AccountNotFound(_("Account {id} does not exist.").format(id=account_id), account_id=account_id)
+        raise _account_not_found(account_id)
     return account
 
 
@@ -155,23 +180,6 @@ def _account_not_found(account_id: uuid.UUID) -> AccountNotFound:
 
 
 # ---------------------------------------------------------------- posting
-# Statements are built once: building and cache-keying a statement costs more than running it.
-
-_BALANCE = select(_accounts.c.balance).where(_accounts.c.id == bindparam("b_id"))
-_ACCOUNT_INFO = select(_accounts.c.balance, _accounts.c.floor, _accounts.c.unit, _accounts.c.name,
-                       _accounts.c.owner_type, _accounts.c.owner_id, _accounts.c.kind).where(
-    _accounts.c.id == bindparam("b_id"))
-_APPLY = (update(_accounts).where(_accounts.c.id == bindparam("b_id"))
-          .values(balance=_accounts.c.balance + bindparam("b_delta", type_=BigInteger()),
-                  updated_at=bindparam("b_now", type_=UTCDateTime()))
-          .returning(_accounts.c.balance, _accounts.c.unit))
-_INSERT_ENTRY = insert(_entries)
-_INSERT_LINES = insert(_lines)
-_ENTRY_BY_KEY = select(_entries.c.id, _entries.c.payload_hash).where(_entries.c.idempotency_key == bindparam("b_key"))
-_ENTRY = select(_entries.c.id, _entries.c.reverses_id).where(_entries.c.id == bindparam("b_id"))
-_REVERSED_BY = select(_entries.c.id).where(_entries.c.reverses_id == bindparam("b_id"))
-_LINES_OF = (select(_lines.c.account_id, _lines.c.amount, _lines.c.unit, _lines.c.balance_after)
-             .where(_lines.c.entry_id == bindparam("b_id")).order_by(_lines.c.position))
 
 
 def post(session: Session, *, idempotency_key: str, kind: str, lines: Sequence[LineSpec], memo: str = "",
@@ -185,6 +193,7 @@ def post(session: Session, *, idempotency_key: str, kind: str, lines: Sequence[L
     """
     _require_text(idempotency_key, "idempotency_key", MAX_KEY_LENGTH)
     _require_text(kind, "kind", 64)
+    _check_context(memo, actor)
     specs = _validated_lines(lines)
     digest = payload_digest(kind, specs)
     return _post(session, key=idempotency_key, kind=kind, specs=specs, digest=digest, memo=memo, actor=actor,
@@ -199,6 +208,7 @@ def reverse(session: Session, *, entry_id: uuid.UUID, idempotency_key: str, memo
     Idempotent by key like ``post``.
     """
     _require_text(idempotency_key, "idempotency_key", MAX_KEY_LENGTH)
+    _check_context(memo, actor)
     entry_id = _as_uuid(entry_id, _("Entry"))
     original = session.execute(_ENTRY, {"b_id": entry_id}).one_or_none()
     if original is None:
@@ -233,40 +243,19 @@ def _replay(session: Session, existing: Any, key: str, digest: str) -> PostResul
     return PostResult(existing.id, True, {row.account_id: int(row.balance_after) for row in rows})
 
 
-@contextmanager
-def _savepoint(session: Session) -> Iterator[Connection]:
-    """A SAVEPOINT around one movement: on any exception nothing of it remains and the caller's
-    transaction carries on (on PostgreSQL too, where a failed statement aborts the transaction).
-
-    Issued straight on the driver connection: ``session.begin_nested()`` costs several times more
-    and buys nothing here, as a movement adds no ORM objects; pending ones are flushed first so
-    they stay outside the savepoint.
-    """
-    session.flush()
-    connection = session.connection()  # begins the transaction (BEGIN IMMEDIATE on SQLite)
-    driver = connection.connection.driver_connection
-    execute = driver.execute if driver is not None and hasattr(driver, "execute") else connection.exec_driver_sql
-    execute("SAVEPOINT ledger_post")
-    try:
-        yield connection
-    except BaseException:
-        execute("ROLLBACK TO SAVEPOINT ledger_post")
-        execute("RELEASE SAVEPOINT ledger_post")
-        raise
-    execute("RELEASE SAVEPOINT ledger_post")
-
-
 def _post(session: Session, *, key: str, kind: str, specs: list[LineSpec], digest: str, memo: str, actor: str,
           venue_id: uuid.UUID | None, terminal_id: uuid.UUID | None, reverses_id: uuid.UUID | None) -> PostResult:
     deltas: dict[uuid.UUID, int] = {}
     for spec in specs:
         deltas[spec.account_id] = deltas.get(spec.account_id, 0) + spec.amount
+    venue_id = None if venue_id is None else _as_uuid(venue_id, _("Venue"))
+    terminal_id = None if terminal_id is None else _as_uuid(terminal_id, _("Terminal"))
     entry_id = uuid7()
     now = utcnow()
     try:
         # the unique key is the idempotency check: no look-up first, so no race between the two
-        with _savepoint(session) as connection:
-            balances = _write(connection, session, entry_id=entry_id, now=now, key=key, kind=kind, specs=specs, deltas=deltas,
+        with session.begin_nested():
+            balances = _write(session, entry_id=entry_id, now=now, key=key, kind=kind, specs=specs, deltas=deltas,
                               digest=digest, memo=memo, actor=actor, venue_id=venue_id, terminal_id=terminal_id,
                               reverses_id=reverses_id)
     except _KeyTaken:
@@ -284,10 +273,11 @@ def _post(session: Session, *, key: str, kind: str, specs: list[LineSpec], diges
     return PostResult(entry_id, False, balances)
 
 
-def _write(connection: Connection, session: Session, *, entry_id: uuid.UUID, now: Any, key: str, kind: str, specs: list[LineSpec],
+def _write(session: Session, *, entry_id: uuid.UUID, now: Any, key: str, kind: str, specs: list[LineSpec],
            deltas: dict[uuid.UUID, int], digest: str, memo: str, actor: str, venue_id: uuid.UUID | None,
            terminal_id: uuid.UUID | None, reverses_id: uuid.UUID | None) -> dict[uuid.UUID, int]:
     """Inside the caller's savepoint: any exception leaves nothing written."""
+    connection = session.connection()
     try:
         connection.execute(_INSERT_ENTRY, {
             "id": entry_id, "venue_id": venue_id, "terminal_id": terminal_id, "created_at": now, "updated_at": now,
@@ -300,7 +290,8 @@ def _write(connection: Connection, session: Session, *, entry_id: uuid.UUID, now
     # one row lock at a time in id order: two movements over the same accounts never deadlock
     for account_id in sorted(deltas):
         try:
-            row = connection.execute(_APPLY, {"b_id": account_id, "b_delta": deltas[account_id], "b_now": now}).first()
+            row = connection.execute(_APPLY, {"b_id": account_id, "b_delta": deltas[account_id],
+                                              "b_now": now}).first()
         except IntegrityError as exc:  # the CHECK constraint balance_floor
             raise _Breach(account_id) from exc
         if row is None:

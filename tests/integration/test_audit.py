@@ -47,7 +47,7 @@ def test_clean_chain_verifies_and_links(uow_factory) -> None:
         head = uow.session.get(AuditChainHead, 1)
         assert [r.seq for r in rows] == [1, 2, 3, 4, 5]
         assert rows[0].prev_hash == GENESIS_HASH
-        assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:]))
+        assert all(b.prev_hash == a.hash for a, b in zip(rows, rows[1:], strict=False))
         assert all(event_hash(r) == r.hash for r in rows)
         assert head is not None and (head.last_seq, head.last_hash) == (5, rows[-1].hash)
         last_hash = head.last_hash
@@ -200,7 +200,8 @@ def test_record_now_commits_on_its_own(uow_factory) -> None:
                        details={"reason": "wrong_password"})
     with uow_factory.read() as uow:
         stored = list_events(uow.session, kind="security")
-        assert [(e.id, e.action, e.details_dict) for e in stored] == [(event.id, "login.failed", {"reason": "wrong_password"})]
+        assert [(e.id, e.action, e.details_dict) for e in stored] == [
+            (event.id, "login.failed", {"reason": "wrong_password"})]
 
 
 def test_list_events_filters_newest_first(uow_factory) -> None:

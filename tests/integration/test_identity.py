@@ -134,6 +134,18 @@ def test_tenth_failure_locks_for_thirty_minutes(identity, admin, uow_factory, cl
     assert reasons == ["wrong_password"] * 10 + ["locked", "locked"]
 
 
+def test_an_expired_lock_gives_a_fresh_count(identity, admin, uow_factory, clock) -> None:
+    identity.create_user(admin, username="bea", password=PASSWORD)
+    for _ in range(10):
+        with pytest.raises(AuthenticationFailed):
+            identity.authenticate("bea", "wrong-password")
+    clock.advance(minutes=31)
+    with pytest.raises(AuthenticationFailed) as caught:
+        identity.authenticate("bea", "wrong-password")
+    assert not isinstance(caught.value, AccountLocked)
+    assert _user(uow_factory, "bea")["failed_logins"] == 1
+
+
 def test_success_resets_the_failure_count(identity, admin, uow_factory) -> None:
     identity.create_user(admin, username="carol", password=PASSWORD)
     for _ in range(9):
@@ -362,6 +374,17 @@ def test_venue_roles_hold_in_their_venue_only(identity, admin, uow_factory) -> N
     assert not identity.actor_for("sam", venue_id=north).has("gate.open")
 
 
+def test_rows_remember_where_they_were_made(identity, uow_factory) -> None:
+    north = _venue(uow_factory, "NORTH")
+    at_north = Actor.system("tests", venue_id=north)
+    identity.create_user(at_north, username="walt", password=PASSWORD, roles=["manager"], venue_id=north)
+    with uow_factory.read() as uow:
+        user = uow.session.scalars(select(User).where(User.username == "walt")).one()
+        assert user.venue_id == north
+        event = uow.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.create")).one()
+        assert event.venue_id == north and event.details_dict["venue_id"] == str(north)
+
+
 def test_system_admin_holds_permissions_no_plugin_has_declared_yet(identity, admin) -> None:
     identity.create_user(admin, username="tom", password=PASSWORD, roles=["system_admin"])
     tom = identity.authenticate("tom", PASSWORD)
@@ -386,8 +409,8 @@ def test_the_last_system_admin_stays(identity, admin) -> None:
 
 def _grants(uow_factory) -> set[tuple[str, str]]:
     with uow_factory.read() as uow:
-        return set(uow.session.execute(select(Role.code, RolePermission.permission)
-                                       .join(RolePermission, RolePermission.role_id == Role.id)).tuples())
+        return {(role, permission) for role, permission in uow.session.execute(
+            select(Role.code, RolePermission.permission).join(RolePermission, RolePermission.role_id == Role.id))}
 
 
 def test_sync_roles_is_idempotent_and_respects_the_administrator(identity, admin, uow_factory) -> None:
@@ -409,3 +432,10 @@ def test_sync_roles_is_idempotent_and_respects_the_administrator(identity, admin
     assert ("rental_clerk", "rental.out") in grants
     assert later.new_permissions == ("rental.out",) and later.unknown_roles == ("nobody",)
     assert len(_events(uow_factory, "roles.sync")) == 2
+
+
+def test_actor_checks() -> None:
+    clerk = Actor(user_id=None, username="x", display_name="X", permissions=frozenset({"wallet.topup"}))
+    assert clerk.has("wallet.topup") and clerk.has_permission("wallet.topup") and not clerk.has("admin.users")
+    assert Actor.system().has("anything.at.all") and Actor.system().username == "system"
+    assert Actor(None, "y", "Y", frozenset({ALL_PERMISSIONS})).has("admin.users")

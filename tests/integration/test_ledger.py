@@ -15,25 +15,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Uuid, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from suite.db.base import Base
 from suite.errors import InvalidInput
-from suite.ledger import (AccountNotFound, AlreadyReversed, FloorBreached, IdempotencyConflict, LineSpec, UnbalancedEntry,
-                          UnitMismatch, balance, check, format_amount, open_account, post, reverse)
+from suite.ledger import (AccountNotFound, AlreadyReversed, FloorBreached, IdempotencyConflict, LineSpec,
+                          UnbalancedEntry,
+                          UnitMismatch, balance, check, open_account, post, reverse)
 from suite.ledger.models import Account, Entry, Line
-
-
-@pytest.fixture
-def uow_factory(engine):
-    """The shared fixture, plus the ledger's tables if the migrations do not create them yet."""
-    from suite.db.uow import UnitOfWorkFactory
-
-    _ensure_ledger_tables(engine)
-    return UnitOfWorkFactory(engine)
-
-
-def _ensure_ledger_tables(engine) -> None:
-    # TODO: drop once the initial Alembic revision includes the ledger tables (checkfirst: a no-op then)
-    Base.metadata.create_all(engine, tables=[Account.__table__, Entry.__table__, Line.__table__])
 
 
 def _key() -> str:
@@ -153,7 +139,8 @@ def test_replay_returns_first_result_and_changes_nothing(uow_factory) -> None:
 def test_same_key_different_payload_refused(uow_factory) -> None:
     cash, wallet = _setup(uow_factory)
     with uow_factory() as uow:
-        post(uow.session, idempotency_key="pay-8", kind="wallet.topup", lines=[LineSpec(cash, -100), LineSpec(wallet, 100)])
+        post(uow.session, idempotency_key="pay-8", kind="wallet.topup",
+             lines=[LineSpec(cash, -100), LineSpec(wallet, 100)])
         uow.commit()
     with uow_factory() as uow:
         with pytest.raises(IdempotencyConflict, match="pay-8") as info:
@@ -172,12 +159,14 @@ def test_floor_breach_refused_and_session_stays_usable(uow_factory) -> None:
         s = uow.session
         loaded = s.get(Account, wallet)
         with pytest.raises(FloorBreached) as info:
-            post(s, idempotency_key="spend-1", kind="wallet.consume", lines=[LineSpec(wallet, -1500), LineSpec(cash, 1500)])
+            post(s, idempotency_key="spend-1", kind="wallet.consume",
+                 lines=[LineSpec(wallet, -1500), LineSpec(cash, 1500)])
         assert info.value.code == "floor_breached" and info.value.details["account_id"] == wallet
         assert str(info.value) == "Insufficient balance in Card C1 main wallet: balance 12.00 CNY, needed 15.00 CNY."
         assert balance(s, wallet) == 1200 and balance(s, cash) == -1200
         # the same session carries on, and the refused key was not consumed
-        ok = post(s, idempotency_key="spend-1", kind="wallet.consume", lines=[LineSpec(wallet, -1200), LineSpec(cash, 1200)])
+        ok = post(s, idempotency_key="spend-1", kind="wallet.consume",
+                  lines=[LineSpec(wallet, -1200), LineSpec(cash, 1200)])
         assert ok.replayed is False and ok.balances[wallet] == 0 and loaded.balance == 0
         uow.commit()
     assert _balances(uow_factory, cash, wallet) == [0, 0]
@@ -206,7 +195,8 @@ def test_reversal_restores_and_happens_once(uow_factory) -> None:
     cash, wallet = _setup(uow_factory, funded=5000)
     with uow_factory() as uow:
         s = uow.session
-        spend = post(s, idempotency_key="sale-1", kind="wallet.consume", lines=[LineSpec(wallet, -1800), LineSpec(cash, 1800)])
+        spend = post(s, idempotency_key="sale-1", kind="wallet.consume",
+                     lines=[LineSpec(wallet, -1800), LineSpec(cash, 1800)])
         undo = reverse(s, entry_id=spend.entry_id, idempotency_key="undo-1", memo="customer changed mind", actor="op1")
         uow.commit()
     assert undo.replayed is False and undo.balances == {wallet: 5000, cash: -5000}
@@ -231,7 +221,8 @@ def test_reversal_refused_when_the_money_is_spent(uow_factory) -> None:
     cash, wallet = _setup(uow_factory)
     with uow_factory() as uow:
         s = uow.session
-        topup = post(s, idempotency_key=_key(), kind="wallet.topup", lines=[LineSpec(cash, -1000), LineSpec(wallet, 1000)])
+        topup = post(s, idempotency_key=_key(), kind="wallet.topup",
+                     lines=[LineSpec(cash, -1000), LineSpec(wallet, 1000)])
         post(s, idempotency_key=_key(), kind="wallet.consume", lines=[LineSpec(wallet, -600), LineSpec(cash, 600)])
         with pytest.raises(FloorBreached, match="balance 4.00 CNY, needed 10.00 CNY"):
             reverse(s, entry_id=topup.entry_id, idempotency_key=_key())
@@ -265,12 +256,6 @@ def test_check_finds_a_tampered_line(uow_factory) -> None:
     assert found == {("unbalanced_entry", entry_id, None), ("wrong_balance", None, wallet),
                      ("payload_changed", entry_id, None)}
     assert any(str(entry_id) in str(p) and "2.00 CNY instead of zero" in str(p) for p in result.problems)
-
-
-def test_amount_formatting() -> None:
-    assert format_amount(1234, "CNY") == "12.34 CNY"
-    assert format_amount(-5, "CNY") == "-0.05 CNY"
-    assert format_amount(120, "points") == "120 points"
 
 
 def _run_threads(n: int, work: Callable[[int], object]) -> list[object]:
@@ -336,6 +321,22 @@ def test_same_key_from_two_threads_posts_once(uow_factory) -> None:
     assert _balances(uow_factory, cash, wallet) == [-100 * rounds, 100 * rounds]
 
 
+def test_concurrent_open_account_makes_one_account(uow_factory) -> None:
+    barrier = threading.Barrier(4)
+
+    def worker(_t: int) -> uuid.UUID:
+        with uow_factory() as uow:
+            barrier.wait()
+            account = open_account(uow.session, owner_type="card", owner_id="NEW", kind="wallet.main", unit="CNY")
+            uow.commit()
+            return account.id
+
+    ids = _run_threads(4, worker)
+    assert len(set(ids)) == 1
+    with uow_factory.read() as uow:
+        assert _count(uow.session, Account) == 1
+
+
 # ------------------------------------------------------------ property test (SQLite)
 
 FLOORS = (None, 0, 0, -300)  # account 0 is the unlimited source
@@ -358,7 +359,6 @@ def test_random_movements_keep_the_invariants(operations: list[tuple]) -> None:
         engine = create_database_engine(f"sqlite:///{Path(tmp) / 'p.db'}")
         try:
             create_schema(engine)
-            _ensure_ledger_tables(engine)
             uows = UnitOfWorkFactory(engine)
             with uows() as uow:
                 ids = [open_account(uow.session, owner_type="card", owner_id=f"P{i}", kind="wallet", unit="CNY",

@@ -55,8 +55,8 @@ uow_factory = UnitOfWorkFactory(engine)
 licences = LicenceService(uow_factory, [public_key])
 if licence_path:
     licences.install(open(licence_path, encoding="utf-8").read(), "test")
-host = PluginHost(uow_factory, licences, plugin_settings=json.loads(settings_json),
-                  reserved_cli_names={"license", "db", "plugins"}).load()
+host = PluginHost(uow_factory, licences, reserved_cli_names={"license", "db", "plugins"})
+host.load(json.loads(settings_json))
 
 
 class Everyone:
@@ -67,10 +67,10 @@ class Everyone:
 commands = host.cli_commands()
 print(json.dumps({
     "plugins": [p.as_dict() for p in host.plugins()],
-    "permissions": [c.item.id for c in host.permissions()],
-    "tabs": [{"plugin": c.plugin_id, "id": c.item.id, "factory": c.item.factory} for c in host.tabs(Everyone())],
-    "commands": [{"plugin": c.plugin_id, "name": c.item.name} for c in commands],
-    "run": [resolve_ref(c.item.run)(None, None) for c in commands if c.item.name == "hello"],
+    "permissions": [p.id for p in host.permissions()],
+    "tabs": [{"plugin": host.owner_of_tab(t.id), "id": t.id, "factory": t.factory} for t in host.tabs(Everyone())],
+    "commands": [{"plugin": host.owner_of_command(c.name), "name": c.name} for c in commands],
+    "run": [resolve_ref(c.run)(None, None) for c in commands if c.name == "hello"],
 }))
 """
 
@@ -223,13 +223,13 @@ def test_core_plugin_declares_the_host_permissions(uow_factory, licences) -> Non
     host = make_host(uow_factory, licences)
     (core,) = host.plugins()
     assert (core.id, core.state, core.feature, core.source) == ("core", PluginState.ACTIVE, None, "builtin suite.core_plugin")
-    perms = {c.item.id: c.item for c in host.permissions()}
+    perms = {p.id: p for p in host.permissions()}
     assert set(perms) == {"admin.users", "admin.roles", "admin.plugins", "admin.licence", "admin.settings",
                           "admin.backup", "ledger.view", "ledger.check", "audit.view", "audit.verify",
                           "reports.view", "reports.export"}
     assert {"statistician", "finance", "local_statistician", "manager"} <= set(perms["reports.view"].default_roles)
     assert perms["admin.users"].default_roles == ()
-    assert all(c.plugin_id == "core" for c in host.permissions())
+    assert host.manifests() == [core.manifest]
 
 
 def test_failing_manifest_is_marked_failed_and_the_others_load(uow_factory, licences) -> None:
@@ -249,7 +249,7 @@ def test_failing_manifest_is_marked_failed_and_the_others_load(uow_factory, lice
     assert infos["broken"].error == "venue_suite_manifest raised RuntimeError: manifest exploded in broken"
     assert infos["liar"].state is PluginState.FAILED and "not a PluginManifest" in (infos["liar"].error or "")
     assert infos["good"].state is PluginState.ACTIVE and infos["core"].state is PluginState.ACTIVE
-    assert "good.use" in {c.item.id for c in host.permissions()}
+    assert "good.use" in {p.id for p in host.permissions()}
 
 
 def test_unimportable_builtin_and_misspelt_hook_fail_alone(uow_factory, licences) -> None:
@@ -449,13 +449,19 @@ def test_tabs_reports_and_commands_of_active_plugins_filtered_by_permission(uow_
     paid = plugin("paid", feature="paid", tabs=(TabSpec("paid.tab", "Paid", "paid:build"),))
     host = make_host(uow_factory, licences, sales, paid)
     cashier, nobody = Actor({"sales.sell"}), Actor(set())
-    assert [(c.plugin_id, c.item.id) for c in host.tabs(cashier)] == [("sales", "sales.info"), ("sales", "sales.tab")]
-    assert [c.item.id for c in host.tabs(nobody)] == ["sales.info"]
-    assert host.reports(cashier) == [] and [c.item.id for c in host.reports(Actor({"reports.view"}))] == ["sales.daily"]
-    assert [(c.plugin_id, c.item.name) for c in host.cli_commands()] == [("sales", "sell")]
+    assert [t.id for t in host.tabs(cashier)] == ["sales.info", "sales.tab"]
+    assert [t.id for t in host.tabs(nobody)] == ["sales.info"]
+    assert host.reports(cashier) == [] and [r.id for r in host.reports(Actor({"reports.view"}))] == ["sales.daily"]
+    assert [c.name for c in host.cli_commands()] == ["sell"]
+    assert (host.owner_of_command("sell"), host.owner_of_tab("sales.tab"), host.owner_of_report("sales.daily")) == \
+        ("sales", "sales", "sales")
+    assert host.owner_of_tab("paid.tab") == "paid"  # declared, though not licensed
+    with pytest.raises(NotFound, match="'nope'"):
+        host.owner_of_command("nope")
     host.disable("sales", "alice")
     assert host.tabs(cashier) == [] and host.cli_commands() == []
-    assert "sales.sell" in {c.item.id for c in host.permissions()}
+    assert "sales.sell" in {p.id for p in host.permissions()}
+    assert [m.id for m in host.manifests()] == ["core", "sales", "paid"]  # migrations need them all
 
 
 def test_resolve_ref_imports_and_reports_bad_references() -> None:
@@ -464,3 +470,24 @@ def test_resolve_ref_imports_and_reports_bad_references() -> None:
         resolve_ref("suite.plugins:Nope")
     with pytest.raises(PluginUnavailable, match="module:attribute"):
         resolve_ref("no-colon")
+
+
+def test_load_manifests_and_permissions_read_no_database(tmp_path: Path) -> None:
+    """bootstrap loads plugins before migrating: a database without tables must do."""
+    from suite.db.engine import create_database_engine
+    from suite.db.uow import UnitOfWorkFactory
+
+    engine = create_database_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        uow_factory = UnitOfWorkFactory(engine)
+        with_tables = plugin("stock", model_modules=("stock.models",), migrations="/plugins/stock/migrations")
+        host = PluginHost(uow_factory, LicenceService(uow_factory, [PUBLIC]), entry_point_group=None,
+                          extra_plugins=[with_tables])
+        host.load({"stock": {"colour": "red"}})
+        assert ("validate_settings", {"colour": "red"}) in with_tables.calls
+        assert [(m.id, m.migrations) for m in host.manifests()] == [("core", None), ("stock", "/plugins/stock/migrations")]
+        assert len(host.permissions()) == 12
+        with pytest.raises(Exception, match="no such table"):
+            host.plugins()  # states do need the schema
+    finally:
+        engine.dispose()

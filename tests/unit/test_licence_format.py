@@ -176,3 +176,18 @@ def test_states_over_time() -> None:
     expired = status_of(licence, dt.date(2026, 7, 11))
     assert (expired.state, expired.days_left) == (LicenceState.EXPIRED, 0)
     assert "2026-06-30" in expired.message and "refused" in expired.message
+
+
+def test_docs_describe_the_format_states_and_purposes() -> None:
+    from pathlib import Path
+
+    from suite.licensing import Purpose
+    from suite.licensing.licence import SIGNING_CONTEXT
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "licensing.md").read_text(encoding="utf-8")
+    assert BEGIN in doc and END in doc
+    assert SIGNING_CONTEXT.decode().replace("\n", "\\n") in doc
+    for state in LicenceState:
+        assert f"| `{state.value}` |" in doc, f"state {state.value} not documented"
+    for purpose in Purpose:
+        assert f"`Purpose.{purpose.name}`" in doc, f"purpose {purpose.name} not documented"
