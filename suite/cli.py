@@ -104,54 +104,71 @@ def _quick_help(argv: Sequence[str]) -> bool:
     return not argv or argv[0] in ("-h", "--help")
 
 
+def _find_verb(args_list: list[str]) -> str | None:
+    """The first word that is not an option or an option's value."""
+    takes_value = {"--config", "--lang", "--user"}
+    skip = False
+    for word in args_list:
+        if skip:
+            skip = False
+        elif word in takes_value:
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     set_language(os.environ.get("VENUE_SUITE_LANG", "en"))
-    if "--lang" in args_list:
-        i = args_list.index("--lang")
-        if i + 1 < len(args_list):
-            set_language(args_list[i + 1])
+    if "--lang" in args_list[:-1]:
+        set_language(args_list[args_list.index("--lang") + 1])
     if _quick_help(args_list):
         build_parser(_load_cached_plugin_verbs(), full=False).print_help()
         return 0
-    # The verb decides how much to import: host verbs configure only themselves.
-    verb = next((a for a in args_list if not a.startswith("-")), None)
-    prior = args_list[: args_list.index(verb)] if verb in args_list else []
-    if any(a in ("--config", "--user", "--lang") for a in prior[-1:]):
-        verb = None  # the "verb" was an option's value; fall back to the full parser
-    if verb in HOST_VERBS:
-        parser = build_parser(only=verb)
-    else:
-        parser = build_parser(_plugin_commands_or_cached(args_list))
-    args = parser.parse_args(args_list)
-    if args.lang:
-        set_language(args.lang)
-    if not args.verb:
-        parser.print_help()
-        return 2
+    verb = _find_verb(args_list)
+    as_json = "--json" in args_list
     try:
+        if verb in HOST_VERBS:
+            parser = build_parser(only=verb)  # host verbs configure only themselves
+        else:
+            parser = build_parser(_plugin_verbs(args_list, verb))
+        args = parser.parse_args(args_list)
+        if not args.verb:
+            parser.print_help()
+            return 2
         return _run(args)
     except KeyboardInterrupt:
         print(_("Interrupted."), file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the one place errors become exit codes
-        return _report_error(exc, args.json)
+        return _report_error(exc, as_json)
 
 
-def _plugin_commands_or_cached(args_list: list[str]) -> list[Any]:
+def _plugin_verbs(args_list: list[str], verb: str | None) -> list[Any]:
+    """The active plugins' commands; a verb of a plugin that is installed but not usable
+    (unlicensed, disabled, failed) is refused with the reason instead of 'invalid choice'."""
+    from suite.errors import DatabaseUnavailable, SecretMissing
+
     try:
         from suite.commands.context import open_app
 
         with open_app(_config_from(args_list), start_plugins=True) as app:
-            return list(app.plugins.cli_commands())
-    except Exception:  # noqa: BLE001 - resolved again, with a proper error, in _run
-        return _load_cached_plugin_verbs()
+            commands = list(app.plugins.cli_commands())
+            if verb and verb not in {c.name for c in commands}:
+                for info in app.plugins.plugins():
+                    if info.manifest and verb in {c.name for c in info.manifest.cli_commands}:
+                        from suite.licensing.service import Purpose
+
+                        app.plugins.require_active(info.id, Purpose.SALE)
+            return commands
+    except (DatabaseUnavailable, SecretMissing):
+        return _load_cached_plugin_verbs()  # running the verb reports the error properly
 
 
 def _config_from(args_list: list[str]) -> str | None:
-    if "--config" in args_list:
-        i = args_list.index("--config")
-        return args_list[i + 1] if i + 1 < len(args_list) else None
+    if "--config" in args_list[:-1]:
+        return args_list[args_list.index("--config") + 1]
     return None
 
 

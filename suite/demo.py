@@ -9,6 +9,7 @@ folder; delete the folder to start over.
 from __future__ import annotations
 
 import argparse
+import os
 import datetime as dt
 import sys
 from pathlib import Path
@@ -114,9 +115,16 @@ def main(argv: list[str] | None = None) -> int:
     from suite.cli import main as cli_main
 
     site = prepare(Path(args.dir))
-    code = cli_main(["--config", str(site), "init", "--venue-name", "Head Office"]) if not (Path(args.dir) / "venue-suite.db").exists() else 0
-    if code:
-        return code
+    if not (Path(args.dir) / "venue-suite.db").exists():
+        admin, password = DEMO_USERS[0][:2]
+        os.environ["VENUE_SUITE_ADMIN_PASSWORD"] = password
+        try:
+            code = cli_main(["--config", str(site), "init", "--admin", admin, "--admin-name", DEMO_USERS[0][2],
+                             "--venue-name", "Head Office"])
+        finally:
+            del os.environ["VENUE_SUITE_ADMIN_PASSWORD"]
+        if code:
+            return code
     return cli_main(["--config", str(site), "demo"] + (["--no-window"] if args.no_window else []))
 
 

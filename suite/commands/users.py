@@ -64,10 +64,12 @@ def _venue_id(app: Any, code: str | None) -> Any:
         return venue_by_code(uow.session, code).id
 
 
-def user_dict(user: Any) -> dict[str, Any]:
+def user_dict(user: Any, venue_codes: dict[Any, str]) -> dict[str, Any]:
+    roles = [r.role_code if r.venue_id is None else f"{r.role_code}@{venue_codes.get(r.venue_id, r.venue_id)}"
+             for r in user.roles]
     return {"username": user.username, "name": user.display_name, "language": user.language,
-            "active": user.active, "roles": list(getattr(user, "roles", ())),
-            "card": user.operator_card_uid, "locked_until": getattr(user, "locked_until", None)}
+            "active": user.active, "roles": ", ".join(roles), "card": user.operator_card_uid,
+            "locked_until": user.locked_until.isoformat(timespec="seconds") if user.locked_until else None}
 
 
 def add_user(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
@@ -79,8 +81,13 @@ def add_user(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def list_users(ctx: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
+    from suite.places import list_venues
+
     app, actor = ctx.app(), ctx.actor()
-    return [user_dict(u) for u in app.identity.list_users(actor)]
+    users = app.identity.list_users(actor)
+    with app.uow.read() as uow:
+        codes = {v.id: v.code for v in list_venues(uow.session)}
+    return [user_dict(u, codes) for u in users]
 
 
 def set_password(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:

@@ -491,3 +491,38 @@ def test_load_manifests_and_permissions_read_no_database(tmp_path: Path) -> None
             host.plugins()  # states do need the schema
     finally:
         engine.dispose()
+
+
+# ---------------------------------------------------------------- the external verb through the CLI
+
+def test_external_plugin_verb_appears_in_the_cli_once_licensed(hello_target: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    site = tmp_path / "site.toml"
+    base = (f'[suite]\nlanguage = "en"\ndata_dir = "{data}"\n'
+            f'[keyring]\nbackend = "keyrings.alt.file.PlaintextKeyring"\nfile = "{tmp_path / "keyring.cfg"}"\n')
+    site.write_text(base)
+    env = {**os.environ, "PYTHONPATH": str(hello_target), "VENUE_SUITE_ADMIN_PASSWORD": "admin-pass-123"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "suite.cli", "--config", str(site), *args],
+                              capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+
+    assert cli("init").returncode == 0
+    listed = json.loads(cli("--json", "plugins", "list").stdout)
+    hello = next(p for p in listed if p["id"] == "hello")
+    assert hello["state"] == "unlicensed" and hello["commands"] == ["hello"] and hello["tabs"] == ["hello.main"]
+    refused = cli("hello")
+    assert refused.returncode == 1
+    assert "'hello'" in refused.stderr and "licen" in refused.stderr.lower()
+    assert "hello" not in cli("--help").stdout.split("positional arguments")[-1].split()
+
+    public = json.loads(cli("--json", "license", "keygen").stdout)["public_key"]
+    site.write_text(base + f'[licensing]\npublic_keys = ["{public}"]\n')
+    licence = tmp_path / "hello.lic"
+    assert cli("license", "issue", "--chain", "C", "--licensee", "Test", "--features", "hello", "--max-terminals", "2",
+               "--max-cards", "10", "--expires", "2099-01-01", "--out", str(licence)).returncode == 0
+    assert cli("license", "install", str(licence)).returncode == 0
+    ran = cli("--json", "hello")
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout) == {"greeting": "hello"}
+    assert "hello" in cli("--help").stdout
