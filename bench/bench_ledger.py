@@ -11,11 +11,10 @@ import argparse
 import random
 import statistics
 import tempfile
-import threading
+import multiprocessing
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +24,6 @@ from suite.db.engine import create_database_engine
 from suite.db.schema import create_schema
 from suite.db.uow import UnitOfWorkFactory
 from suite.ledger import FloorBreached, LineSpec, balance, check, open_account, post
-from suite.ledger.models import Account, Entry, Line
 
 WRITERS = 8
 
@@ -105,19 +103,30 @@ def single_writer_sqlite(url: str, n: int) -> Row:
     return Row("sqlite, 1 writer", n, seconds, latencies, "target >= 2,000/s, p99 <= 5 ms")
 
 
-def _run_writers(work: Callable[[int, list[float]], int]) -> tuple[float, list[float], int]:
-    per_thread: list[list[float]] = [[] for _ in range(WRITERS)]
-    barrier = threading.Barrier(WRITERS)
+def _run_writers(work: Callable[[int, list[float]], int], engine: Engine) -> tuple[float, list[float], int]:
+    """Run ``work`` in WRITERS processes at once, as WRITERS terminals would (threads of one
+    interpreter would measure Python's global lock instead of the database)."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    go = context.Event()
 
-    def run(t: int) -> int:
-        barrier.wait()
-        return work(t, per_thread[t])
+    def child(t: int) -> None:
+        engine.dispose(close=False)  # a forked child opens connections of its own
+        latencies: list[float] = []
+        go.wait()
+        results.put((work(t, latencies), latencies))
 
+    processes = [context.Process(target=child, args=(t,)) for t in range(WRITERS)]
+    for process in processes:
+        process.start()
+    time.sleep(0.3)
     start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        results = list(pool.map(run, range(WRITERS)))
+    go.set()
+    finished = [results.get(timeout=600) for _ in processes]
     seconds = time.perf_counter() - start
-    return seconds, [x for lat in per_thread for x in lat], sum(results)
+    for process in processes:
+        process.join()
+    return seconds, [x for _ok, lat in finished for x in lat], sum(ok for ok, _lat in finished)
 
 
 def many_accounts(url: str, per_thread: int, accounts: int = 1000) -> Row:
@@ -135,7 +144,7 @@ def many_accounts(url: str, per_thread: int, accounts: int = 1000) -> Row:
             ok += _timed_post(uows, [LineSpec(a, -amount), LineSpec(b, amount)], latencies)
         return ok
 
-    seconds, latencies, ok = _run_writers(work)
+    seconds, latencies, ok = _run_writers(work, engine)
     with uows.read() as uow:
         healthy = check(uow.session, verify_hashes=False).ok
     engine.dispose()
@@ -158,7 +167,7 @@ def hot_account(url: str, label: str, per_thread: int) -> tuple[Row, int]:
                 spent += 1
         return spent
 
-    seconds, latencies, spent = _run_writers(work)
+    seconds, latencies, spent = _run_writers(work, engine)
     with uows.read() as uow:
         actual = balance(uow.session, hot)
     engine.dispose()
@@ -191,7 +200,7 @@ def calibration(url: str, label: str, writers: int, n: int) -> Row:
         work(0, latencies)
         seconds = time.perf_counter() - start
     else:
-        seconds, latencies, _ok = _run_writers(work)
+        seconds, latencies, _ok = _run_writers(work, engine)
     engine.dispose()
     return Row(f"{label}: calibration, 1-row insert + commit", n, seconds, latencies,
                "ceiling of this machine, not the ledger")

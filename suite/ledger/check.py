@@ -71,7 +71,7 @@ def _unbalanced_entries(session: Session) -> list[LedgerProblem]:
 
 
 def _short_entries(session: Session) -> list[LedgerProblem]:
-    count = func.count(_lines.c.id)
+    count = func.count(_lines.c.position)
     rows = session.execute(select(_entries.c.id, count.label("n"))
                            .select_from(_entries.outerjoin(_lines, _lines.c.entry_id == _entries.c.id))
                            .group_by(_entries.c.id).having(count < 2).order_by(_entries.c.id)).all()

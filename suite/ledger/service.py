@@ -15,12 +15,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, insert, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from suite.db.base import UTCDateTime, utcnow
+from suite.db.base import utcnow
 from suite.db.ids import uuid7
 from suite.errors import InvalidInput
 from suite.i18n import _
@@ -30,6 +30,7 @@ from suite.ledger.errors import (AccountNotFound, AlreadyReversed, EntryNotFound
 from suite.ledger.models import Account, Entry, Line
 from suite.ledger.money import format_amount
 from suite.ledger.payload import LineSpec, PostResult, payload_digest
+from suite.ledger.writer import Breach, KeyTaken, MissingAccount, write_entry
 
 REVERSAL_KIND = "reversal"
 MAX_KEY_LENGTH = 128
@@ -44,27 +45,11 @@ _BALANCE = select(_accounts.c.balance).where(_accounts.c.id == bindparam("b_id")
 _ACCOUNT_INFO = select(_accounts.c.balance, _accounts.c.floor, _accounts.c.unit, _accounts.c.name,
                        _accounts.c.owner_type, _accounts.c.owner_id, _accounts.c.kind).where(
     _accounts.c.id == bindparam("b_id"))
-_APPLY = (update(_accounts).where(_accounts.c.id == bindparam("b_id"))
-          .values(balance=_accounts.c.balance + bindparam("b_delta", type_=BigInteger()),
-                  updated_at=bindparam("b_now", type_=UTCDateTime()))
-          .returning(_accounts.c.balance, _accounts.c.unit))
-_INSERT_ENTRY = insert(_entries)
-_INSERT_LINES = insert(_lines)
 _ENTRY_BY_KEY = select(_entries.c.id, _entries.c.payload_hash).where(_entries.c.idempotency_key == bindparam("b_key"))
 _ENTRY = select(_entries.c.id, _entries.c.reverses_id).where(_entries.c.id == bindparam("b_id"))
 _REVERSED_BY = select(_entries.c.id).where(_entries.c.reverses_id == bindparam("b_id"))
 _LINES_OF = (select(_lines.c.account_id, _lines.c.amount, _lines.c.unit, _lines.c.balance_after)
              .where(_lines.c.entry_id == bindparam("b_id")).order_by(_lines.c.position))
-
-
-class _KeyTaken(Exception):
-    pass
-
-
-class _Breach(Exception):
-    def __init__(self, account_id: uuid.UUID) -> None:
-        super().__init__(account_id)
-        self.account_id = account_id
 
 
 # ---------------------------------------------------------------- validation
@@ -254,11 +239,12 @@ def _post(session: Session, *, key: str, kind: str, specs: list[LineSpec], diges
     now = utcnow()
     try:
         # the unique key is the idempotency check: no look-up first, so no race between the two
-        with session.begin_nested():
-            balances = _write(session, entry_id=entry_id, now=now, key=key, kind=kind, specs=specs, deltas=deltas,
-                              digest=digest, memo=memo, actor=actor, venue_id=venue_id, terminal_id=terminal_id,
-                              reverses_id=reverses_id)
-    except _KeyTaken:
+        balances = write_entry(
+            session, entry_id=entry_id, now=now, key=key, kind=kind,
+            lines=[(spec.account_id, spec.amount) for spec in specs], deltas=deltas, digest=digest, memo=memo or "",
+            actor=actor or "", venue_id=venue_id, terminal_id=terminal_id, reverses_id=reverses_id,
+            check_units=lambda units: _check_balanced(session, specs, units))
+    except KeyTaken:
         # posted before, or by a concurrent unit of work that committed first (on PostgreSQL our
         # INSERT waited for it); with the savepoint rolled back the session reads it
         existing = session.execute(_ENTRY_BY_KEY, {"b_key": key}).one_or_none()
@@ -267,42 +253,12 @@ def _post(session: Session, *, key: str, kind: str, specs: list[LineSpec], diges
         if reverses_id is not None:
             raise _already_reversed(reverses_id, None) from None
         raise
-    except _Breach as breach:
+    except Breach as breach:
         raise _floor_breached(session, breach.account_id, deltas[breach.account_id]) from None
+    except MissingAccount as missing:
+        raise _account_not_found(missing.account_id) from None
     _refresh_loaded_accounts(session, balances, now)
     return PostResult(entry_id, False, balances)
-
-
-def _write(session: Session, *, entry_id: uuid.UUID, now: Any, key: str, kind: str, specs: list[LineSpec],
-           deltas: dict[uuid.UUID, int], digest: str, memo: str, actor: str, venue_id: uuid.UUID | None,
-           terminal_id: uuid.UUID | None, reverses_id: uuid.UUID | None) -> dict[uuid.UUID, int]:
-    """Inside the caller's savepoint: any exception leaves nothing written."""
-    connection = session.connection()
-    try:
-        connection.execute(_INSERT_ENTRY, {
-            "id": entry_id, "venue_id": venue_id, "terminal_id": terminal_id, "created_at": now, "updated_at": now,
-            "idempotency_key": key, "kind": kind, "memo": memo or "", "payload_hash": digest,
-            "reverses_id": reverses_id, "actor": actor or ""})
-    except IntegrityError as exc:
-        raise _KeyTaken() from exc
-    balances: dict[uuid.UUID, int] = {}
-    units: dict[uuid.UUID, str] = {}
-    # one row lock at a time in id order: two movements over the same accounts never deadlock
-    for account_id in sorted(deltas):
-        try:
-            row = connection.execute(_APPLY, {"b_id": account_id, "b_delta": deltas[account_id],
-                                              "b_now": now}).first()
-        except IntegrityError as exc:  # the CHECK constraint balance_floor
-            raise _Breach(account_id) from exc
-        if row is None:
-            raise _account_not_found(account_id)
-        balances[account_id], units[account_id] = int(row.balance), row.unit
-    _check_balanced(session, specs, units)
-    connection.execute(_INSERT_LINES, [
-        {"id": uuid7(), "entry_id": entry_id, "account_id": spec.account_id, "unit": units[spec.account_id],
-         "amount": spec.amount, "position": position, "balance_after": balances[spec.account_id]}
-        for position, spec in enumerate(specs)])
-    return balances
 
 
 def _check_balanced(session: Session, specs: list[LineSpec], units: dict[uuid.UUID, str]) -> None:

@@ -246,9 +246,10 @@ def test_check_finds_a_tampered_balance(uow_factory) -> None:
 def test_check_finds_a_tampered_line(uow_factory) -> None:
     cash, wallet = _setup(uow_factory, funded=700)
     with uow_factory.read() as uow:
-        line_id, entry_id = uow.session.execute(
-            select(Line.id, Line.entry_id).where(Line.account_id == wallet)).one()
-    _raw(uow_factory, "UPDATE ledger_lines SET amount = 900 WHERE id = :id", id=line_id)
+        entry_id, position = uow.session.execute(
+            select(Line.entry_id, Line.position).where(Line.account_id == wallet)).one()
+    _raw(uow_factory, "UPDATE ledger_lines SET amount = 900 WHERE entry_id = :entry AND position = :position",
+         entry=entry_id, position=position)
     with uow_factory.read() as uow:
         result = check(uow.session)
     assert not result.ok

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_host
 Revises: 
-Create Date: 2026-11-22 06:06:29.712976
+Create Date: 2026-11-22 06:15:00.200927
 """
 
 from __future__ import annotations
@@ -88,10 +88,10 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['reverses_id'], ['ledger_entries.id'], name=op.f('fk_ledger_entries_reverses_id_ledger_entries')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_entries')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_ledger_entries_idempotency_key')),
-    sa.UniqueConstraint('reverses_id', name=op.f('uq_ledger_entries_reverses_id'))
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_ledger_entries_venue_id'), ['venue_id'], unique=False)
+        batch_op.create_index('uq_ledger_entries_reverses_id', ['reverses_id'], unique=True, sqlite_where=sa.text('reverses_id IS NOT NULL'), postgresql_where=sa.text('reverses_id IS NOT NULL'))
 
     op.create_table('licences',
     sa.Column('licence_id', sa.String(length=64), nullable=False),
@@ -191,7 +191,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_venues_venue_id'), ['venue_id'], unique=False)
 
     op.create_table('ledger_lines',
-    sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('entry_id', sa.Uuid(), nullable=False),
     sa.Column('account_id', sa.Uuid(), nullable=False),
     sa.Column('unit', sa.String(length=16), nullable=False),
@@ -201,8 +200,8 @@ def upgrade() -> None:
     sa.CheckConstraint('amount <> 0', name=op.f('ck_ledger_lines_amount_nonzero')),
     sa.ForeignKeyConstraint(['account_id'], ['ledger_accounts.id'], name=op.f('fk_ledger_lines_account_id_ledger_accounts')),
     sa.ForeignKeyConstraint(['entry_id'], ['ledger_entries.id'], name=op.f('fk_ledger_lines_entry_id_ledger_entries')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_lines')),
-    sa.UniqueConstraint('entry_id', 'position', name=op.f('uq_ledger_lines_entry_id_position'))
+    sa.PrimaryKeyConstraint('entry_id', 'position', name=op.f('pk_ledger_lines')),
+    sqlite_with_rowid=False
     )
     with op.batch_alter_table('ledger_lines', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ledger_lines_account_id'), ['account_id'], unique=False)
@@ -306,7 +305,7 @@ def downgrade() -> None:
 
     op.drop_table('licences')
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_ledger_entries_venue_id'))
+        batch_op.drop_index('uq_ledger_entries_reverses_id', sqlite_where=sa.text('reverses_id IS NOT NULL'), postgresql_where=sa.text('reverses_id IS NOT NULL'))
 
     op.drop_table('ledger_entries')
     with op.batch_alter_table('ledger_accounts', schema=None) as batch_op:
