@@ -1,0 +1,24 @@
+"""Run every benchmark: ``make bench`` (``--quick`` for a smoke run)."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import os
+
+from bench import bench_cli, bench_ledger
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    print(f"machine: {platform.node()} {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print("\n== CLI start-up")
+    bench_cli.main(["--runs", "5" if args.quick else "20"])
+    print("\n== Ledger posting")
+    bench_ledger.main(["--quick"] if args.quick else [])
+
+
+if __name__ == "__main__":
+    main()
