@@ -19,19 +19,18 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import logging
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
 
 import pluggy
 
-from suite import hookspecs
+from suite import hookspecs, plugin_validation as validation
 from suite.db.uow import UnitOfWorkFactory
 from suite.declarations import CliCommand, Permission, PluginManifest, ReportDecl, TabSpec
 from suite.errors import Conflict, NotFound, SuiteError
 from suite.i18n import _
-from suite.licensing import FEATURE_ID_RE, LicenceService, LicenceStatus, Purpose, refusal
+from suite.licensing import LicenceService, LicenceStatus, Purpose, refusal
 from suite.plugin_state import enabled_flags, set_enabled
 
 log = logging.getLogger(__name__)
@@ -42,8 +41,6 @@ ENTRY_POINT_GROUP = "venue_suite"
 CORE_PLUGIN_ID = "core"
 CORE_PLUGIN_MODULE = "suite.core_plugin"
 
-PERMISSION_ID_RE = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$")
-CLI_NAME_RE = re.compile(r"^[a-z][a-z0-9-]*$")
 
 
 class PluginUnavailable(SuiteError):
@@ -130,11 +127,6 @@ def resolve_ref(ref: str) -> Any:
         return target
     except Exception as exc:
         raise PluginUnavailable(_("Cannot load {ref!r}: {reason}").format(ref=ref, reason=describe(exc))) from exc
-
-
-def _is_ref(value: str) -> bool:
-    module_name, sep, attr = value.partition(":")
-    return bool(sep and module_name and attr)
 
 
 class PluginHost:
@@ -263,86 +255,18 @@ class PluginHost:
 
     def _validate_own(self) -> None:
         for record in self._ok():
-            m = record.manifest
-            assert m is not None
-            problems: list[str] = []
-            if not FEATURE_ID_RE.match(m.id):
-                problems.append(_("plugin id {id!r} is malformed (lower case letters, digits, '_' or '-')")
-                                .format(id=m.id))
-            if m.feature is not None and not FEATURE_ID_RE.match(m.feature):
-                problems.append(_("feature id {id!r} is malformed (lower case letters, digits, '_' or '-')")
-                                .format(id=m.feature))
-            if not m.name.strip() or not m.version.strip():
-                problems.append(_("name and version must not be empty"))
-            for kind, ids in self._declared_ids(m):
-                seen: set[str] = set()
-                for item_id in ids:
-                    if item_id in seen:
-                        problems.append(_("declares {kind} {id!r} twice").format(kind=kind, id=item_id))
-                    seen.add(item_id)
-            for perm in m.permissions:
-                if not PERMISSION_ID_RE.match(perm.id):
-                    problems.append(_("permission id {id!r} is malformed (dotted lower-case words)")
-                                    .format(id=perm.id))
-            for cmd in m.cli_commands:
-                if not CLI_NAME_RE.match(cmd.name):
-                    problems.append(_("CLI command name {name!r} is malformed").format(name=cmd.name))
-                elif cmd.name in self._reserved_cli:
-                    problems.append(_("CLI command {name!r} clashes with a command of the host").format(
-                        name=cmd.name))
-            for what, ref in self._refs(m):
-                if not _is_ref(ref):
-                    problems.append(_("{what} {ref!r} is not a 'module:attribute' reference").format(
-                        what=what, ref=ref))
-            if m.id in m.depends_on:
-                problems.append(_("depends on itself"))
+            assert record.manifest is not None
+            problems = validation.manifest_problems(record.manifest, self._reserved_cli)
             if problems:
                 self._fail(record, _("invalid declarations: {problems}").format(problems="; ".join(problems)))
 
-    @staticmethod
-    def _declared_ids(m: PluginManifest) -> list[tuple[str, list[str]]]:
-        return [
-            (_("permission"), [p.id for p in m.permissions]),
-            (_("tab"), [t.id for t in m.tabs]),
-            (_("report"), [r.id for r in m.reports]),
-            (_("CLI command"), [c.name for c in m.cli_commands]),
-            (_("device kind"), [d.id for d in m.device_kinds]),
-            (_("print template"), [p.id for p in m.print_templates]),
-        ]
-
-    @staticmethod
-    def _refs(m: PluginManifest) -> list[tuple[str, str]]:
-        refs = [(_("tab factory"), t.factory) for t in m.tabs]
-        refs += [(_("report spec"), r.spec) for r in m.reports]
-        refs += [(_("CLI configure"), c.configure) for c in m.cli_commands]
-        refs += [(_("CLI run"), c.run) for c in m.cli_commands]
-        refs += [(_("device driver"), d.driver) for d in m.device_kinds]
-        refs += [(_("print layout"), p.layout) for p in m.print_templates]
-        return refs
-
     def _validate_duplicates(self) -> None:
         """Across plugins the first one loaded keeps an id; a later one declaring it fails."""
-        owners: dict[tuple[str, str], str] = {}
-        for record in self._ok():
-            m = record.manifest
-            assert m is not None
-            problems = []
-            if ("plugin", m.id) in owners:
-                problems.append(_("plugin id {id!r} is already used by {source}").format(
-                    id=m.id, source=owners[("plugin", m.id)]))
-            for kind, ids in self._declared_ids(m):
-                for item_id in ids:
-                    owner = owners.get((kind, item_id))
-                    if owner is not None:
-                        problems.append(_("{kind} {id!r} is already declared by plugin {owner!r}").format(
-                            kind=kind, id=item_id, owner=owner))
+        ok = self._ok()
+        errors = validation.duplicate_problems([(r.source, r.manifest) for r in ok])  # type: ignore[misc]
+        for record, problems in zip(ok, errors):
             if problems:
                 self._fail(record, _("duplicate declarations: {problems}").format(problems="; ".join(problems)))
-                continue
-            owners[("plugin", m.id)] = f"{record.source}"
-            for kind, ids in self._declared_ids(m):
-                for item_id in ids:
-                    owners[(kind, item_id)] = m.id
 
     def _validate_references(self) -> None:
         """Permissions named by tabs/reports/commands exist; dependencies exist and load.
@@ -351,56 +275,12 @@ class PluginHost:
         """
         changed = True
         while changed:
-            changed = False
             ok = {r.id: r for r in self._ok()}
             failed = {r.id for r in self._records if r.failed}
-            permissions = {p.id for r in ok.values() for p in r.manifest.permissions}  # type: ignore[union-attr]
-            for record in list(ok.values()):
-                m = record.manifest
-                assert m is not None
-                problems = []
-                for what, item_id, perm in self._permission_refs(m):
-                    if perm is not None and perm not in permissions:
-                        problems.append(_("{what} {id!r} needs permission {perm!r}, which no plugin declares")
-                                        .format(what=what, id=item_id, perm=perm))
-                for dep in m.depends_on:
-                    if dep in failed:
-                        problems.append(_("depends on plugin {dep!r}, which failed to load").format(dep=dep))
-                    elif dep not in ok:
-                        problems.append(_("depends on plugin {dep!r}, which is not installed").format(dep=dep))
-                cycle = self._cycle_from(m.id, ok)
-                if cycle:
-                    problems.append(_("dependency cycle {cycle}").format(cycle=" -> ".join(cycle)))
-                if problems:
-                    self._fail(record, _("invalid declarations: {problems}").format(problems="; ".join(problems)))
-                    changed = True
-
-    @staticmethod
-    def _permission_refs(m: PluginManifest) -> list[tuple[str, str, str | None]]:
-        refs = [(_("tab"), t.id, t.permission) for t in m.tabs]
-        refs += [(_("report"), r.id, r.permission) for r in m.reports]
-        refs += [(_("CLI command"), c.name, c.permission) for c in m.cli_commands]
-        return refs
-
-    @staticmethod
-    def _cycle_from(start: str, ok: Mapping[str, _Record]) -> list[str] | None:
-        path: list[str] = []
-
-        def visit(pid: str) -> list[str] | None:
-            if pid in path:
-                return [*path[path.index(pid):], pid]
-            record = ok.get(pid)
-            if record is None or record.manifest is None:
-                return None
-            path.append(pid)
-            for dep in record.manifest.depends_on:
-                found = visit(dep)
-                if found and start in found:
-                    return found
-            path.pop()
-            return None
-
-        return visit(start)
+            problems = validation.reference_problems({i: r.manifest for i, r in ok.items()}, failed)  # type: ignore[misc]
+            for plugin_id, found in problems.items():
+                self._fail(ok[plugin_id], _("invalid declarations: {problems}").format(problems="; ".join(found)))
+            changed = bool(problems)
 
     def _validate_settings(self) -> None:
         for record in self._ok():
