@@ -35,6 +35,8 @@ HOST_VERBS: dict[str, tuple[str, str]] = {
     "restore": ("backup", "restore the database from a backup"),
     "secret": ("secrets", "store secrets (database password, keys) in the OS keyring"),
     "demo": ("demo", "fill the database with demo data"),
+    "report": ("reports", "reports: list, run with parameters, export to xlsx or CSV"),
+    "gui": ("gui", "open the desktop suite"),
 }
 
 

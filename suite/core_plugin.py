@@ -8,7 +8,7 @@ implicitly, so ``default_roles`` only lists the other roles that get one at init
 from __future__ import annotations
 
 import suite
-from suite.declarations import Permission, PluginManifest
+from suite.declarations import Permission, PluginManifest, ReportDecl, TabSpec
 from suite.hookspecs import hookimpl
 from suite.i18n import N_
 
@@ -32,6 +32,19 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("reports.export", N_("Export reports to Excel or CSV"), _REPORTING),
 )
 
+TABS: tuple[TabSpec, ...] = (
+    TabSpec("core.reports", N_("Reports"), factory="suite.ui.reports_tab:build", permission="reports.view", order=900),
+    TabSpec("core.admin", N_("Administration"), factory="suite.ui.admin:build", permission="admin.users", order=1000),
+)
+
+REPORTS: tuple[ReportDecl, ...] = (
+    ReportDecl("core.audit_log", N_("Audit log"), spec="suite.audit.reports:AUDIT_LOG", permission="audit.view"),
+    ReportDecl("core.ledger_journal", N_("Ledger journal"), spec="suite.ledger.reports:JOURNAL",
+               permission="ledger.view"),
+    ReportDecl("core.users_roles", N_("Users and roles"), spec="suite.identity.reports:USERS_ROLES",
+               permission="admin.users"),
+)
+
 
 @hookimpl
 def venue_suite_manifest() -> PluginManifest:
@@ -42,4 +55,6 @@ def venue_suite_manifest() -> PluginManifest:
         feature=None,
         description=N_("The host: users, roles, licence, plugins, ledger, audit and reports."),
         permissions=PERMISSIONS,
+        tabs=TABS,
+        reports=REPORTS,
     )

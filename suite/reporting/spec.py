@@ -1,0 +1,95 @@
+"""The report contract: typed parameters, typed columns, rows produced lazily.
+
+A plugin declares ``ReportDecl(id, title, spec="module:attribute", permission=...)``; the
+reference points at a ``ReportSpec``. A SQL-backed report gives ``query``: a function returning a
+SQLAlchemy ``Select`` whose result columns are the report's columns, in order. The runner then
+streams it for export, pages it (``LIMIT``/``OFFSET``) for the table view, counts it, and
+aggregates it per day for the chart, all in the database. A report that is not SQL gives
+``rows`` instead (an iterator of tuples); paging then walks the iterator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
+    from sqlalchemy.orm import Session
+
+    from suite.identity.actor import Actor
+
+
+class ParamKind(StrEnum):
+    DATE = "date"                # a single day (dt.date)
+    DATE_RANGE = "date_range"    # (from, to) inclusive days (tuple[dt.date, dt.date])
+    TEXT = "text"
+    INT = "int"
+    CHOICE = "choice"            # one of ``choices`` (value, label)
+    NUMBER_RANGE = "number_range"  # (first, last) card or ticket numbers, as strings
+    USER = "user"                # a username (salesperson, operator)
+    VENUE_SCOPE = "venue_scope"  # "local" (this venue) or "chain" (every venue)
+
+
+class ColumnKind(StrEnum):
+    TEXT = "text"
+    INT = "int"
+    MONEY = "money"       # integer minor units, shown as 12.34
+    COUNT = "count"
+    DATE = "date"
+    DATETIME = "datetime"
+    BOOL = "bool"
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    label: str
+    kind: ParamKind
+    required: bool = False
+    default: Any = None
+    choices: tuple[tuple[str, str], ...] = ()
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    kind: ColumnKind = ColumnKind.TEXT
+    total: bool = False   # summed in the totals row
+    width: int = 14       # characters, for the table and the sheet
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A daily totals chart: ``value`` summed per day of ``day`` (both column names)."""
+
+    day: str
+    value: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    session: "Session"
+    actor: "Actor"
+    venue_id: uuid.UUID | None
+    today: dt.date
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    id: str
+    title: str
+    columns: tuple[Column, ...]
+    params: tuple[Param, ...] = ()
+    query: Callable[[ReportContext, Mapping[str, Any]], "Select[Any]"] | None = None
+    rows: Callable[[ReportContext, Mapping[str, Any]], Iterator[tuple[Any, ...]]] | None = None
+    chart: ChartSpec | None = None
+    description: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
