@@ -31,7 +31,9 @@ system-packages:
 	if [ -n "$$missing" ]; then \
 		echo "Installing system packages:$$missing"; \
 		if [ "$$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+		log=$$(mktemp); \
+		if ! { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+			--no-install-recommends $$missing; } > $$log 2>&1; then tail -n 30 $$log; exit 1; fi; \
 	fi
 
 $(STAMP): pyproject.toml

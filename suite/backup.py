@@ -60,6 +60,17 @@ def _check_sqlite_file(path: Path) -> None:
         raise InvalidInput(_("{path} is not a Venue Suite database.").format(path=path))
 
 
+def _copy_sqlite(source: str, destination: Path) -> None:
+    """Copy a live database page by page with SQLite's online backup API (WAL included)."""
+    src = sqlite3.connect(source, uri=source.startswith("file:"))
+    dst = sqlite3.connect(destination)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+
+
 def _pg_tool(name: str) -> str:
     versions = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(p.split("/")[-3]))
     found = versions[-1] if versions else shutil.which(name)
@@ -91,13 +102,7 @@ def backup(engine: Engine, directory: Path, keep: int = 0) -> BackupResult:
         source = _sqlite_path(url)
         final = directory / f"{source.stem}-{_stamp()}.sqlite3"
         partial = final.with_suffix(".partial")
-        src = sqlite3.connect(source)
-        dst = sqlite3.connect(partial)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-            src.close()
+        _copy_sqlite(str(source), partial)
         _check_sqlite_file(partial)
         os.replace(partial, final)
         backend = "sqlite"
@@ -129,13 +134,7 @@ def restore(engine: Engine, source: Path, directory: Path) -> BackupResult:
         safety = backup(engine, directory)
         engine.dispose()
         live = _sqlite_path(engine.url)
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-        dst = sqlite3.connect(live)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-            src.close()
+        _copy_sqlite(f"file:{source}?mode=ro", live)
         _check_sqlite_file(live)
         return safety
     safety = backup(engine, directory)

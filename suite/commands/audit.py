@@ -19,7 +19,7 @@ def configure(verb: str, parser: argparse.ArgumentParser) -> None:
 
 def verify(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
     from suite.audit.log import verify as verify_chain
-    from suite.errors import SuiteError
+    from suite.commands.prompts import check_failed
 
     app, actor = ctx.app(), ctx.actor()
     app.identity.require(actor, "audit.verify")
@@ -27,11 +27,8 @@ def verify(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
         result = verify_chain(uow.session)
     problems = [{"seq": p.seq, "problem": p.problem, "message": p.message} for p in result.problems]
     if not result.ok:
-        error = SuiteError(_("The audit log has been tampered with: {n} problems.").format(n=len(problems))
-                           + "\n" + "\n".join(p["message"] for p in problems))
-        error.code = "audit_tampered"
-        error.details = {"problems": problems}
-        raise error
+        message = _("The audit log has been tampered with: {n} problems.").format(n=len(problems))
+        raise check_failed("audit_tampered", "\n".join([message, *(str(p["message"]) for p in problems)]), problems)
     return {"ok": True, "checked": result.checked}
 
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
-import sys
 from typing import Any
 
+from suite.commands.prompts import new_password
 from suite.i18n import _
 
 
@@ -18,23 +16,6 @@ def configure(verb: str, parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--venue-kind", default="head_office")
     parser.add_argument("--terminal-name", default="")
     parser.set_defaults(func=run_init)
-
-
-def _admin_password(username: str) -> str:
-    from suite.errors import InvalidInput
-
-    password = os.environ.get("VENUE_SUITE_ADMIN_PASSWORD")
-    if password:
-        return password
-    if not sys.stdin.isatty():
-        password = sys.stdin.readline().rstrip("\n")
-        if password:
-            return password
-        raise InvalidInput(_("Give the administrator's password on standard input or in VENUE_SUITE_ADMIN_PASSWORD."))
-    first = getpass.getpass(_("New password for {user}: ").format(user=username))
-    if getpass.getpass(_("Repeat the password: ")) != first:
-        raise InvalidInput(_("The two passwords differ."))
-    return first
 
 
 def run_init(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
@@ -69,7 +50,7 @@ def run_init(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
     app.venue_id, app.terminal_id = venue_id, terminal_id
     app.identity.sync_roles(app.plugins.permissions())
     if users == 0:
-        app.identity.create_user(actor, username=args.admin, password=_admin_password(args.admin),
+        app.identity.create_user(actor, username=args.admin, password=new_password(args.admin, "VENUE_SUITE_ADMIN_PASSWORD"),
                                  display_name=args.admin_name or args.admin, language=settings.suite.language,
                                  roles=("system_admin",))
         created.append(f"administrator {args.admin}")

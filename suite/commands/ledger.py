@@ -31,12 +31,10 @@ def check(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
                "accounts_checked": result.accounts_checked,
                "problems": [problem_dict(p) for p in result.problems]}
     if not result.ok:
-        from suite.errors import SuiteError
+        from suite.commands.prompts import check_failed
 
-        error = SuiteError(_("The ledger check found {n} problems.").format(n=len(result.problems)))
-        error.code = "ledger_check_failed"
-        error.details = {"problems": payload["problems"]}
-        raise error
+        raise check_failed("ledger_check_failed", _("The ledger check found {n} problems.").format(
+            n=len(result.problems)), payload["problems"])
     return payload
 
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
-import sys
 from typing import Any
 
+from suite.commands.prompts import new_password
 from suite.i18n import _
 
 
@@ -41,20 +39,6 @@ def configure(verb: str, parser: argparse.ArgumentParser) -> None:
     card.set_defaults(func=bind_card)
 
 
-def _new_password(username: str) -> str:
-    from suite.errors import InvalidInput
-
-    password = os.environ.get("VENUE_SUITE_NEW_PASSWORD")
-    if password:
-        return password
-    if not sys.stdin.isatty():
-        return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass(_("New password for {user}: ").format(user=username))
-    if getpass.getpass(_("Repeat the password: ")) != first:
-        raise InvalidInput(_("The two passwords differ."))
-    return first
-
-
 def _venue_id(app: Any, code: str | None) -> Any:
     if not code:
         return None
@@ -74,7 +58,7 @@ def user_dict(user: Any, venue_codes: dict[Any, str]) -> dict[str, Any]:
 
 def add_user(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
     app, actor = ctx.app(), ctx.actor()
-    app.identity.create_user(actor, username=args.username, password=_new_password(args.username),
+    app.identity.create_user(actor, username=args.username, password=new_password(args.username, "VENUE_SUITE_NEW_PASSWORD"),
                              display_name=args.name, language=args.language, roles=tuple(args.role),
                              venue_id=_venue_id(app, args.venue))
     return {"created": args.username, "roles": args.role}
@@ -92,7 +76,7 @@ def list_users(ctx: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
 
 def set_password(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
     app, actor = ctx.app(), ctx.actor()
-    app.identity.set_password(actor, args.username, _new_password(args.username))
+    app.identity.set_password(actor, args.username, new_password(args.username, "VENUE_SUITE_NEW_PASSWORD"))
     return {"password_set": args.username}
 
 
