@@ -9,7 +9,7 @@ DEMO_DIR ?= $(CURDIR)/.demo
 # Debian packages the suite and its tests need (device lab, Xvfb, PostgreSQL, CJK fonts).
 APT_PACKAGES := python3-venv python3-tk python3-dev build-essential \
 	postgresql postgresql-client libpcsclite-dev pcscd pcsc-tools vsmartcard-vpcd socat \
-	xvfb xdotool x11-utils imagemagick zbar-tools fonts-noto-cjk gettext
+	xvfb xdotool x11-utils imagemagick zbar-tools fonts-noto-cjk
 
 .PHONY: demo test bench setup system-packages venv catalogues clean
 
