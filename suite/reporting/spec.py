@@ -63,15 +63,36 @@ class Column:
     kind: ColumnKind = ColumnKind.TEXT
     total: bool = False   # summed in the totals row
     width: int = 14       # characters, for the table and the sheet
+    # MONEY columns only: the parameter naming the unit the rows are in (e.g. "unit"). When a
+    # run's value of it is not a currency (points, counts) the column is shown as INT instead;
+    # ``ReportRun.columns`` gives the columns as they apply to a run.
+    unit_param: str | None = None
+
+
+class ChartAggregate(StrEnum):
+    SUM = "sum"                    # SUM(value) per day
+    SUM_POSITIVE = "sum_positive"  # SUM(value) of the rows where value > 0 (money moved, in a journal)
+    COUNT = "count"                # rows per day (``value`` names the column counted, non-null)
+
+
+class ChartKind(StrEnum):
+    BAR = "bar"
+    LINE = "line"
 
 
 @dataclass(frozen=True)
 class ChartSpec:
-    """A daily totals chart: ``value`` summed per day of ``day`` (both column names)."""
+    """A daily totals chart: ``value`` summed per day of ``day`` (both column names).
+
+    ``day`` is a DATE or DATETIME column (a datetime counts on the local day it falls on);
+    ``aggregate`` says how the rows of a day become one figure.
+    """
 
     day: str
     value: str
     title: str = ""
+    aggregate: ChartAggregate = ChartAggregate.SUM
+    kind: ChartKind = ChartKind.BAR
 
 
 @dataclass(frozen=True)
@@ -93,3 +114,11 @@ class ReportSpec:
     chart: ChartSpec | None = None
     description: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+def column_index(spec: ReportSpec, name: str) -> int:
+    """The position of column ``name`` in ``spec.columns`` (``KeyError`` when there is none)."""
+    for index, column in enumerate(spec.columns):
+        if column.name == name:
+            return index
+    raise KeyError(name)

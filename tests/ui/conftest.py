@@ -1,0 +1,160 @@
+"""GUI tests: a real Tk window on an Xvfb display started here, on the demo's data.
+
+One Xvfb per session on a free display number (1280x800, 24-bit so screenshots work), one
+demo site per session (``suite.demo`` as ``make demo`` sets it up, with a lockout after 3
+failures), and a fresh application and Tk root per test. Screenshots go to test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+LOCKOUT_THRESHOLD = 3
+# Every Tk root made here stays referenced until the interpreter exits: a Tcl interpreter
+# must be deleted on the thread that made it, and a root left to the cyclic garbage collector
+# could be finalised on whichever thread (a login check, a page loader) triggered a collection.
+_ROOTS: list[Any] = []
+ADMIN = ("admin", "admin-demo-2026")
+CASHIER = ("cashier", "cashier-demo-2026")
+
+
+def _free_display() -> int:
+    for number in range(90, 400):
+        if not Path(f"/tmp/.X{number}-lock").exists() and not Path(f"/tmp/.X11-unix/X{number}").exists():
+            return number
+    raise RuntimeError("no free X display number")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def xvfb() -> Iterator[str]:
+    """Start Xvfb (unless told to use an existing display with VENUE_SUITE_TEST_DISPLAY)."""
+    given = os.environ.get("VENUE_SUITE_TEST_DISPLAY")
+    if given:
+        os.environ["DISPLAY"] = given
+        yield given
+        return
+    if shutil.which("Xvfb") is None:
+        pytest.fail("Xvfb is not installed (make setup installs it)")
+    previous = os.environ.get("DISPLAY")
+    for _attempt in range(5):
+        number = _free_display()
+        proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and proc.poll() is None:
+            if Path(f"/tmp/.X11-unix/X{number}").exists():
+                break
+            time.sleep(0.02)
+        if proc.poll() is None:
+            break
+    else:
+        pytest.fail("Xvfb did not start")
+    display = f":{number}"
+    os.environ["DISPLAY"] = display
+    try:
+        yield display
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if previous is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = previous
+
+
+@pytest.fixture(scope="session")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder set up exactly as ``make demo`` does; returns its site file."""
+    from suite import demo
+
+    folder = tmp_path_factory.mktemp("demo")
+    assert demo.main(["--dir", str(folder), "--no-window"]) == 0
+    site = folder / "site.toml"
+    site.write_text(site.read_text() + f"\n[security]\nlockout_threshold = {LOCKOUT_THRESHOLD}\n")
+    return site
+
+
+@pytest.fixture
+def app(demo_site: Path) -> Iterator[Any]:
+    from suite.bootstrap import build_app
+    from suite.config import load_settings
+    from suite.i18n import set_language
+
+    application = build_app(load_settings(demo_site))
+    set_language("en")
+    try:
+        yield application
+    finally:
+        application.close()
+        set_language("en")
+
+
+@pytest.fixture
+def shell(app: Any, xvfb: str) -> Iterator[Any]:
+    from suite.ui.app import Shell, create_root
+
+    root, fonts = create_root()
+    _ROOTS.append(root)
+    the_shell = Shell(root, app, fonts=fonts, ping_interval=0.3)
+    the_shell.show_login()
+    root.update()
+    try:
+        yield the_shell
+    finally:
+        the_shell.close()
+        gc.collect()  # the window's cyclic garbage, here on the Tk thread
+
+
+def wait_for(root: Any, predicate: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:
+    """Run the Tk loop until ``predicate()`` is true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        root.update()
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        time.sleep(0.005)
+
+
+def settle(root: Any, seconds: float = 0.1) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        root.update()
+        time.sleep(0.005)
+
+
+def login(shell: Any, username: str, password: str) -> Any:
+    screen = shell.login
+    screen.username.set(username)
+    screen.password.set(password)
+    screen.login_button.invoke()
+    wait_for(shell.root, lambda: shell.main is not None and shell.login is None, what=f"{username} to log in")
+    return shell.main
+
+
+def screenshot(root: Any, name: str) -> Path:
+    """Save the window (1024x768 from the top left of the screen) as test-artifacts/NAME.png."""
+    settle(root, 0.2)
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    width, height = root.winfo_width(), root.winfo_height()
+    subprocess.run(["import", "-display", os.environ["DISPLAY"], "-window", "root", "-crop",
+                    f"{width}x{height}+0+0", "+repage", str(path)], check=True, timeout=20)
+    assert path.stat().st_size > 10_000, "the screenshot is suspiciously small"
+    return path
