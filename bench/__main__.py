@@ -6,7 +6,7 @@ import argparse
 import platform
 import os
 
-from bench import bench_cli, bench_ledger
+from bench import bench_cli, bench_ledger, bench_reports, bench_ui
 
 
 def main() -> None:
@@ -18,6 +18,10 @@ def main() -> None:
     bench_cli.main(["--runs", "5" if args.quick else "20"])
     print("\n== Ledger posting")
     bench_ledger.main(["--quick"] if args.quick else [])
+    print("\n== Reports: ledger journal of 1,000,000 lines (50,000 with --quick)")
+    bench_reports.main(["--quick"] if args.quick else [])
+    print("\n== Desktop shell (Tk under Xvfb)")
+    bench_ui.main(["--runs", "3", "--rows", "100000"] if args.quick else [])
 
 
 if __name__ == "__main__":

@@ -156,6 +156,9 @@ def measure_queries(app: Any, lines: int) -> list[tuple[str, str, str]]:
     week = (dt.date.today() - dt.timedelta(days=6)).isoformat() + "..today"
     page, seconds = _timed(lambda: ReportRun(app, actor, REPORT, {"period": week}).page(0, 100))
     figures.append(("first page, last 7 days", f"{seconds * 1000:,.0f} ms", f"{len(page)} rows"))
+    for owner in ("venue:HQ", "card:10007"):
+        page, seconds = _timed(lambda: ReportRun(app, actor, REPORT, {"owner": owner}).page(0, 100))
+        figures.append((f"first page, owner {owner}", f"{seconds * 1000:,.0f} ms", f"{len(page)} rows"))
     run = ReportRun(app, actor, REPORT, {})
     count, seconds = _timed(run.count)
     figures.append(("count", f"{seconds * 1000:,.0f} ms", f"{count:,} rows (seeded {lines:,})"))

@@ -18,9 +18,11 @@ from suite.i18n import set_language
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from suite.audit.service import AuditService
     from suite.db.uow import UnitOfWorkFactory
     from suite.identity.service import IdentityService
     from suite.licensing.service import LicenceService
+    from suite.places import PlacesService
     from suite.plugins import PluginHost
     from suite.secrets import SecretStore
 
@@ -34,9 +36,21 @@ class App:
     identity: "IdentityService"
     licences: "LicenceService"
     plugins: "PluginHost"
+    places: "PlacesService"
+    audit: "AuditService"
     venue_id: uuid.UUID | None = None
     terminal_id: uuid.UUID | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+
+    def database_online(self) -> bool:
+        """True when the database answers (call it off the Tk thread: it may wait for a timeout)."""
+        from suite.db.engine import check_connection
+
+        try:
+            check_connection(self.engine)
+        except Exception:  # noqa: BLE001 - any failure means offline
+            return False
+        return True
 
     def close(self) -> None:
         try:
@@ -77,10 +91,12 @@ def build_app(settings: Settings, *, upgrade: bool | None = None, start_plugins:
     SQLite file, where the terminal owns its database; no on PostgreSQL, where
     ``venue-suite db upgrade`` is run once for the chain).
     """
+    from suite.audit.service import AuditService
     from suite.db.engine import is_sqlite
     from suite.db.uow import UnitOfWorkFactory
     from suite.identity.service import IdentityService
     from suite.licensing.service import LicenceService
+    from suite.places import PlacesService
     from suite.plugins import PluginHost
 
     set_language(settings.suite.language)
@@ -98,7 +114,8 @@ def build_app(settings: Settings, *, upgrade: bool | None = None, start_plugins:
         identity = IdentityService(uow, lockout_threshold=settings.security.lockout_threshold,
                                    lockout_minutes=settings.security.lockout_minutes)
         app = App(settings=settings, secrets=secrets, engine=engine, uow=uow, identity=identity,
-                  licences=licences, plugins=plugins)
+                  licences=licences, plugins=plugins, places=PlacesService(uow, identity, licences),
+                  audit=AuditService(uow, identity))
         app.venue_id, app.terminal_id = resolve_place(app)
         if start_plugins:
             plugins.start(app)

@@ -2,8 +2,9 @@
 
 Writes ``<dir>/site.toml`` (SQLite database, a file keyring and a demo vendor key in the
 folder), initialises the database, installs a demo licence for every feature, adds the demo
-operators and a few money movements, then starts the suite. Running it again reuses the
-folder; delete the folder to start over.
+operators and a few money movements, then opens the suite's window at the login screen
+(``--no-window``: only set up). Running it again reuses the folder; delete the folder to
+start over.
 """
 
 from __future__ import annotations
@@ -125,7 +126,11 @@ def main(argv: list[str] | None = None) -> int:
             del os.environ["VENUE_SUITE_ADMIN_PASSWORD"]
         if code:
             return code
-    return cli_main(["--config", str(site), "demo"] + (["--no-window"] if args.no_window else []))
+    code = cli_main(["--config", str(site), "demo"])
+    if code or args.no_window:
+        return code
+    # the real window, logged out: sign in with a user printed above (and in README.md)
+    return cli_main(["--config", str(site), "gui"])
 
 
 if __name__ == "__main__":

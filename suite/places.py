@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -82,3 +83,60 @@ def list_terminals(session: Session, venue_code: str | None = None) -> list[tupl
     if venue_code:
         query = query.where(Venue.code == venue_code.strip().upper())
     return [(v, t) for v, t in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class VenueInfo:
+    id: uuid.UUID
+    code: str
+    name: str
+    kind: str
+    active: bool
+
+
+@dataclass(frozen=True)
+class TerminalInfo:
+    id: uuid.UUID
+    venue_code: str
+    code: str
+    name: str
+    active: bool
+
+
+class PlacesService:
+    """Venues and terminals for the screens and the CLI: permissions checked, audited."""
+
+    def __init__(self, uow_factory: Any, identity: Any, licences: Any) -> None:
+        self._uow = uow_factory
+        self._identity = identity
+        self._licences = licences
+
+    def venues(self) -> list[VenueInfo]:
+        with self._uow.read() as uow:
+            return [VenueInfo(v.id, v.code, v.name, v.kind, v.active) for v in list_venues(uow.session)]
+
+    def terminals(self, venue_code: str | None = None) -> list[TerminalInfo]:
+        with self._uow.read() as uow:
+            return [TerminalInfo(t.id, v.code, t.code, t.name, t.active)
+                    for v, t in list_terminals(uow.session, venue_code)]
+
+    def terminal_limit(self) -> int:
+        """The licence's terminal count; with no licence installed a chain may run one terminal."""
+        licence = self._licences.current()
+        return licence.max_terminals if licence is not None else 1
+
+    def add_venue(self, actor: Any, *, code: str, name: str, kind: str = "venue") -> VenueInfo:
+        self._identity.require(actor, "admin.settings")
+        with self._uow() as uow:
+            venue = add_venue(uow.session, code=code, name=name, kind=kind, actor=actor.username)
+            uow.commit()
+            return VenueInfo(venue.id, venue.code, venue.name, venue.kind, venue.active)
+
+    def add_terminal(self, actor: Any, *, venue_code: str, code: str, name: str = "") -> TerminalInfo:
+        self._identity.require(actor, "admin.settings")
+        limit = self.terminal_limit()
+        with self._uow() as uow:
+            terminal = add_terminal(uow.session, venue_code=venue_code, code=code, name=name,
+                                    actor=actor.username, max_terminals=limit)
+            uow.commit()
+            return TerminalInfo(terminal.id, venue_code.strip().upper(), terminal.code, terminal.name, terminal.active)

@@ -18,13 +18,9 @@ def configure(verb: str, parser: argparse.ArgumentParser) -> None:
 
 
 def verify(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
-    from suite.audit.log import verify as verify_chain
     from suite.commands.prompts import check_failed
 
-    app, actor = ctx.app(), ctx.actor()
-    app.identity.require(actor, "audit.verify")
-    with app.uow.read() as uow:
-        result = verify_chain(uow.session)
+    result = ctx.app().audit.verify(ctx.actor())
     problems = [{"seq": p.seq, "problem": p.problem, "message": p.message} for p in result.problems]
     if not result.ok:
         message = _("The audit log has been tampered with: {n} problems.").format(n=len(problems))
@@ -33,10 +29,6 @@ def verify(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def list_events(ctx: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
-    from suite.audit.log import list_events as events
-
-    app, actor = ctx.app(), ctx.actor()
-    app.identity.require(actor, "audit.view")
-    with app.uow.read() as uow:
-        return [{"seq": e.seq, "at": e.at.isoformat(timespec="seconds"), "kind": e.kind, "action": e.action,
-                 "actor": e.actor, "target": e.target} for e in events(uow.session, kind=args.kind, limit=args.limit)]
+    return [{"seq": e.seq, "at": e.at.isoformat(timespec="seconds"), "kind": e.kind, "action": e.action,
+             "actor": e.actor, "target": e.target}
+            for e in ctx.app().audit.events(ctx.actor(), kind=args.kind, limit=args.limit)]

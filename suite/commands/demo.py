@@ -9,7 +9,6 @@ from suite.i18n import _
 
 
 def configure(verb: str, parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--no-window", action="store_true", help=_("only set up the data"))
     parser.set_defaults(func=run_demo)
 
 

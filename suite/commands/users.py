@@ -42,10 +42,12 @@ def configure(verb: str, parser: argparse.ArgumentParser) -> None:
 def _venue_id(app: Any, code: str | None) -> Any:
     if not code:
         return None
-    from suite.places import venue_by_code
+    from suite.errors import NotFound
 
-    with app.uow.read() as uow:
-        return venue_by_code(uow.session, code).id
+    for venue in app.places.venues():
+        if venue.code == code.strip().upper():
+            return venue.id
+    raise NotFound(_("No venue with code {code}.").format(code=code))
 
 
 def user_dict(user: Any, venue_codes: dict[Any, str]) -> dict[str, Any]:
@@ -65,12 +67,9 @@ def add_user(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def list_users(ctx: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
-    from suite.places import list_venues
-
     app, actor = ctx.app(), ctx.actor()
     users = app.identity.list_users(actor)
-    with app.uow.read() as uow:
-        codes = {v.id: v.code for v in list_venues(uow.session)}
+    codes = {v.id: v.code for v in app.places.venues()}
     return [user_dict(u, codes) for u in users]
 
 

@@ -17,7 +17,7 @@ STATUS_ALL = "all"
 
 def _rows(ctx: ReportContext, params: Mapping[str, Any]) -> Iterator[tuple[Any, ...]]:
     session = ctx.session
-    venues = dict(session.execute(select(Venue.id, Venue.code)).tuples().all())
+    venues: dict[Any, str] = {venue_id: code for venue_id, code in session.execute(select(Venue.id, Venue.code))}
     roles: dict[Any, list[str]] = {}
     for user_id, code, venue_ref in session.execute(
             select(UserRole.user_id, Role.code, UserRole.venue_ref).join(Role, Role.id == UserRole.role_id)

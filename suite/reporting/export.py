@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import os
 import re
 import uuid
@@ -28,10 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from suite.errors import InvalidInput
+from suite.errors import InvalidInput, SuiteError
 from suite.i18n import _
-from suite.reporting.formats import EXCEL_FORMATS, LocalClock, csv_formatters, format_money
-from suite.reporting.spec import ChartAggregate, ChartKind, ChartSpec, Column, ColumnKind, ReportSpec, column_index
+from suite.reporting.formats import EXCEL_FORMATS, LocalClock, csv_formatters, format_money, parse_stored
+from suite.reporting.spec import ChartAggregate, ChartKind, ChartSpec, Column, ColumnKind, ReportSpec
 
 if TYPE_CHECKING:
     from suite.reporting.runner import ReportRun
@@ -44,6 +45,17 @@ DEFAULT_BATCH = 5000
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 _EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()
 _SHEET_NAME_BAD = re.compile(r"[\[\]\*\?/\\:]")
+
+
+class ExportFailed(SuiteError):
+    """The file could not be written (disk full, no permission...)."""
+
+    code = "export_failed"
+
+
+def _failed(path: Path, exc: OSError) -> ExportFailed:
+    return ExportFailed(_("Cannot write the export to {path}: {reason}").format(
+        path=path, reason=exc.strerror or exc), path=str(path))
 
 
 @dataclass(frozen=True)
@@ -83,7 +95,7 @@ def _source(source: "ReportRun | ReportSpec", rows: Iterable[Sequence[Any]] | No
         source.require_export()
         actor = source.actor.display_name or source.actor.username
         return _Source(source.report_id, source.title, _(source.spec.description) if source.spec.description else "",
-                       source.columns, iter(rows) if rows is not None else source.iter_rows(batch),
+                       source.columns, iter(rows) if rows is not None else source.iter_rows(batch, light=True),
                        source.describe_params() if params is None else _described(params), source.spec.chart, actor)
     if isinstance(source, ReportSpec):
         if rows is None:
@@ -98,9 +110,13 @@ def _temp_path(path: Path) -> Path:
 
 
 def _check_target(path: Path) -> None:
-    if path.is_dir():
+    try:
+        is_dir, parent_ok = path.is_dir(), path.parent.is_dir()
+    except OSError as exc:
+        raise _failed(path, exc) from exc
+    if is_dir:
         raise InvalidInput(_("Cannot write the export to {path}: it is a folder.").format(path=path))
-    if not path.parent.is_dir():
+    if not parent_ok:
         raise InvalidInput(_("Cannot write the export to {path}: the folder {folder} does not exist.").format(
             path=path, folder=path.parent))
 
@@ -128,7 +144,7 @@ class _Progress:
 
     def tick(self, done: int) -> bool:
         """Call every CHECK_EVERY rows; True when the export is to stop."""
-        if self._progress is not None and done % PROGRESS_EVERY == 0:
+        if self._progress is not None and done - max(self.last, 0) >= PROGRESS_EVERY:
             self.report(done)
         return self._cancelled is not None and bool(self._cancelled())
 
@@ -162,6 +178,8 @@ class _Daily:
         day = row[self.day_index]
         if day is None:
             return
+        if type(day) is str:
+            day = parse_stored(day)
         if isinstance(day, dt.datetime):
             day = self.clock.naive(day).date()
         value = row[self.value_index]
@@ -216,16 +234,24 @@ class _ColumnWriter:
                 return f'<c r="{ref}" s="{s}"><v>{int(v)}</v></c>'
         elif kind is ColumnKind.DATE:
             def value(v: Any) -> Any:
+                v = parse_stored(v)
                 return clock.naive(v).date() if isinstance(v, dt.datetime) else v
 
             def xml(ref: str, v: Any) -> str:
-                d = clock.naive(v) if isinstance(v, dt.datetime) else v
+                d = value(v)
+                if not isinstance(d, dt.date):
+                    return f'<c r="{ref}" t="inlineStr"><is><t>{_xml_text(str(d))}</t></is></c>'
                 return f'<c r="{ref}" s="{s}"><v>{d.toordinal() - _EXCEL_EPOCH}</v></c>'
         elif kind is ColumnKind.DATETIME:
             def value(v: Any) -> Any:
+                v = parse_stored(v)
                 return clock.naive(v) if isinstance(v, dt.datetime) else v
 
             def xml(ref: str, v: Any) -> str:
+                if type(v) is str:
+                    v = parse_stored(v)
+                if not isinstance(v, dt.date):
+                    return f'<c r="{ref}" t="inlineStr"><is><t>{_xml_text(str(v))}</t></is></c>'
                 if not isinstance(v, dt.datetime):
                     return f'<c r="{ref}" s="{s}"><v>{v.toordinal() - _EXCEL_EPOCH}</v></c>'
                 d = clock.naive(v)
@@ -543,10 +569,12 @@ def export_xlsx(source: "ReportRun | ReportSpec", path: str | os.PathLike[str], 
         book.report_sheet(done, sums, data_sheets)
         book.save(temp)
         os.replace(temp, target)
-    except BaseException:
+    except BaseException as exc:
         _close_rows(src.rows)
         book.discard()
         _remove(temp)
+        if isinstance(exc, OSError):
+            raise _failed(target, exc) from exc
         raise
     ticker.report(done)
     return ExportResult(target, done, data_sheets, False)
@@ -555,13 +583,54 @@ def export_xlsx(source: "ReportRun | ReportSpec", path: str | os.PathLike[str], 
 # ---------------------------------------------------------------- CSV
 
 
+class _CsvLines:
+    """CSV lines as ``csv.writer`` (QUOTE_MINIMAL, CRLF) writes them, made faster: a row is
+    joined with commas and only a row that needs quoting (a comma, quote or line break inside
+    a field) goes through ``csv.writer``. ``None`` is written as nothing, anything else as
+    ``str(value)``."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.lines: list[str] = []
+        self._scratch = io.StringIO()
+        # the same line terminator as the file: the csv module quotes a field holding one
+        self._writer = csv.writer(self._scratch, lineterminator="\r\n")
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def add(self, row: Sequence[Any]) -> None:
+        try:
+            line = ",".join(row)
+        except TypeError:  # None, numbers, UUIDs...
+            row = ["" if v is None else v if type(v) is str else str(v) for v in row]
+            line = ",".join(row)
+        if (line.count(",") != self.width - 1 or '"' in line or "\n" in line or "\r" in line
+                or self.width == 1):
+            self._writer.writerow(row)
+            line = self._scratch.getvalue()[:-2]
+            self._scratch.seek(0)
+            self._scratch.truncate()
+        self.lines.append(line)
+
+    def flush(self, fh: Any) -> int:
+        """Write the lines held; returns how many."""
+        count = len(self.lines)
+        if count:
+            fh.write("\r\n".join(self.lines))
+            fh.write("\r\n")
+            self.lines.clear()
+        return count
+
+
 def export_csv(source: "ReportRun | ReportSpec", path: str | os.PathLike[str], *,
                rows: Iterable[Sequence[Any]] | None = None,
                params: Mapping[str, Any] | Sequence[tuple[str, str]] | None = None,
                progress: Callable[[int], None] | None = None, cancelled: Callable[[], bool] | None = None,
                total: int | None = None, batch: int = DEFAULT_BATCH) -> ExportResult:
     """Export to CSV: UTF-8 with a byte-order mark (so Excel reads Chinese correctly), a
-    header row of the translated column labels, then every row formatted as on screen."""
+    header row of the translated column labels, then every row formatted as on screen
+    except that numbers carry no thousands separators (``csv_formatters``)."""
     target = Path(path)
     _check_target(target)
     src = _source(source, rows, params, batch)
@@ -572,10 +641,12 @@ def export_csv(source: "ReportRun | ReportSpec", path: str | os.PathLike[str], *
     stopped = False
     chunk = max(CHECK_EVERY, (batch // CHECK_EVERY) * CHECK_EVERY)
     try:
-        with open(temp, "w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow([_(c.label) if c.label else c.name for c in src.columns])
-            buffer: list[Sequence[Any]] = []
+        with open(temp, "w", encoding="utf-8", newline="") as fh:
+            fh.write("\ufeff")  # the byte-order mark: Excel then reads the file as UTF-8
+            lines = _CsvLines(len(src.columns))
+            lines.add([_(c.label) if c.label else c.name for c in src.columns])
+            lines.flush(fh)
+            add, held = lines.add, lines.lines
             for row in src.rows:
                 if fmts:
                     row = list(row)
@@ -583,26 +654,25 @@ def export_csv(source: "ReportRun | ReportSpec", path: str | os.PathLike[str], *
                         v = row[i]
                         if v is not None:
                             row[i] = fmt(v)
-                buffer.append(row)
-                if len(buffer) >= chunk:
-                    writer.writerows(buffer)
-                    done += len(buffer)
-                    buffer.clear()
+                add(row)
+                if len(held) >= chunk:
+                    done += lines.flush(fh)
                     if ticker.tick(done):
                         stopped = True
                         break
             if not stopped:
-                writer.writerows(buffer)
-                done += len(buffer)
+                done += lines.flush(fh)
                 stopped = cancelled is not None and bool(cancelled())
         if stopped:
             _close_rows(src.rows)
             _remove(temp)
             return ExportResult(target, done, 1, True, "csv")
         os.replace(temp, target)
-    except BaseException:
+    except BaseException as exc:
         _close_rows(src.rows)
         _remove(temp)
+        if isinstance(exc, OSError):
+            raise _failed(target, exc) from exc
         raise
     ticker.report(done)
     return ExportResult(target, done, 1, False, "csv")
@@ -620,4 +690,4 @@ def export(source: "ReportRun | ReportSpec", path: str | os.PathLike[str], fmt: 
     raise InvalidInput(_("Unknown export format {fmt!r}: xlsx or csv.").format(fmt=fmt))
 
 
-__all__ = ["EXCEL_MAX_ROWS", "ExportResult", "export", "export_csv", "export_xlsx", "format_money"]
+__all__ = ["EXCEL_MAX_ROWS", "ExportFailed", "ExportResult", "export", "export_csv", "export_xlsx", "format_money"]

@@ -8,7 +8,8 @@ import os
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, String, TypeDecorator, func, literal, true, type_coerce
+from sqlalchemy import ColumnElement, Date, String, func, literal, true, type_coerce
+from sqlalchemy.types import UserDefinedType
 
 from suite.reporting.spec import ReportContext
 
@@ -56,21 +57,31 @@ def venue_clause(ctx: ReportContext, scope: str | None, column: Any) -> ColumnEl
     return column == ctx.venue_id
 
 
-class UuidText(TypeDecorator[str]):
-    """A UUID key read as its canonical text (``0190...-...``) without building ``uuid.UUID``
-    objects: SQLite keeps the 32 hex digits, PostgreSQL's driver hands back a UUID."""
+def _uuid_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if type(value) is str:
+        if len(value) == 32:
+            return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+        return value
+    return str(value)
 
-    impl = String
+
+class UuidText(UserDefinedType[str]):
+    """A UUID key read as its canonical text (``0190...-...``) without building ``uuid.UUID``
+    objects: SQLite keeps the 32 hex digits, PostgreSQL's driver hands back a UUID. For
+    reading only (``type_coerce``); its processor is a plain function, the cheapest kind."""
+
     cache_ok = True
 
-    def process_result_value(self, value: Any, dialect: Any) -> str | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            if len(value) == 32:
-                return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
-            return value
-        return str(value)
+    def get_col_spec(self, **kw: Any) -> str:
+        return "VARCHAR(36)"
+
+    def bind_processor(self, dialect: Any) -> None:
+        return None
+
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        return _uuid_text
 
 
 def uuid_text(column: Any) -> ColumnElement[str]:

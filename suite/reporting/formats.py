@@ -86,13 +86,28 @@ def _count(value: Any) -> str:
     return f"{int(value):,}"
 
 
+def parse_stored(value: Any) -> Any:
+    """A datetime or date kept as text (SQLite's storage: UTC ``YYYY-MM-DD HH:MM:SS.ffffff``,
+    or ``YYYY-MM-DD``) as ``datetime``/``date``; anything else unchanged."""
+    if isinstance(value, str):
+        try:
+            if len(value) == 10:
+                return dt.date.fromisoformat(value)
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
 def _date(value: Any) -> str:
+    value = parse_stored(value)
     if isinstance(value, dt.datetime):
         return local_datetime(value).date().isoformat()
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
 def _datetime(value: Any) -> str:
+    value = parse_stored(value)
     if isinstance(value, dt.datetime):
         return local_datetime(value).strftime("%Y-%m-%d %H:%M")
     return _date(value)
@@ -113,14 +128,31 @@ _FORMATTERS: dict[ColumnKind, Callable[[Any], str]] = {
 }
 
 
-def csv_formatters(columns: Sequence[Column]) -> list[tuple[int, Callable[[Any], str]]]:
-    """(index, formatter) of the columns whose values need formatting for text output.
+def plain_money(minor: int) -> str:
+    """``123456`` -> ``"1234.56"``: money for files other programs read (no grouping)."""
+    if type(minor) is int and -_FLOAT_SAFE < minor < _FLOAT_SAFE:
+        return f"{minor / 100:.2f}"
+    sign = "-" if minor < 0 else ""
+    whole, cents = divmod(abs(int(minor)), 100)
+    return f"{sign}{whole}.{cents:02d}"
 
-    TEXT and INT values are left to ``csv.writer``, which writes ``None`` as nothing and
-    anything else as ``str(value)``: exactly what ``format_cell`` does for them.
+
+def csv_formatters(columns: Sequence[Column]) -> list[tuple[int, Callable[[Any], str]]]:
+    """(index, formatter) of the columns whose values need formatting for a CSV file.
+
+    As on screen (``format_cell``), except that numbers carry no thousands separators, so a
+    spreadsheet in any locale reads them as numbers: money ``1234.56``, counts ``1234``.
+    TEXT, INT and COUNT values are left to ``csv.writer``, which writes ``None`` as nothing
+    and anything else as ``str(value)``.
     """
-    return [(i, formatter(c)) for i, c in enumerate(columns)
-            if ColumnKind(c.kind) not in (ColumnKind.TEXT, ColumnKind.INT)]
+    found: list[tuple[int, Callable[[Any], str]]] = []
+    for i, column in enumerate(columns):
+        kind = ColumnKind(column.kind)
+        if kind is ColumnKind.MONEY:
+            found.append((i, plain_money))
+        elif kind not in (ColumnKind.TEXT, ColumnKind.INT, ColumnKind.COUNT):
+            found.append((i, formatter(column)))
+    return found
 
 
 def formatter(column: Column) -> Callable[[Any], str]:
@@ -139,15 +171,41 @@ def formatter(column: Column) -> Callable[[Any], str]:
     kind = ColumnKind(column.kind)
     if kind is ColumnKind.DATETIME:
         clock = LocalClock()
+        # rows usually come in time order: remember the last minute formatted
+        last: list[Any] = [None, ""]
 
         def when(value: Any) -> str:
+            if type(value) is str and len(value) > 16:  # SQLite's UTC text, from a light read
+                minute = value[:16]
+                if minute == last[0]:
+                    return last[1]  # type: ignore[no-any-return]
+                value = parse_stored(value)
+                if not isinstance(value, dt.datetime):
+                    return str(value)
+                text = clock.naive(value).isoformat(" ", "minutes")
+                last[0], last[1] = minute, text
+                return text
             if value is None:
                 return ""
-            if isinstance(value, dt.datetime):
-                return clock.naive(value).isoformat(" ", "minutes")
-            return _date(value)
+            if not isinstance(value, dt.datetime):
+                return _date(value)
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=_UTC)
+            minute = value.timestamp() // 60
+            if minute == last[0]:
+                return last[1]  # type: ignore[no-any-return]
+            text = clock.naive(value).isoformat(" ", "minutes")
+            last[0], last[1] = minute, text
+            return text
 
         return when
+    if kind is ColumnKind.MONEY:
+        def money(value: Any) -> str:
+            if type(value) is int and -_FLOAT_SAFE < value < _FLOAT_SAFE:
+                return f"{value / 100:,.2f}"
+            return "" if value is None else format_money(value)
+
+        return money
     if kind is ColumnKind.TEXT:
         def text(value: Any) -> str:
             return "" if value is None else value if isinstance(value, str) else str(value)
@@ -177,4 +235,4 @@ def format_cell(column: Column, value: Any) -> str:
         return str(value)
 
 
-__all__ = ["EXCEL_FORMATS", "LocalClock", "csv_formatters", "format_cell", "format_money", "formatter", "local_datetime"]
+__all__ = ["EXCEL_FORMATS", "LocalClock", "csv_formatters", "parse_stored", "plain_money", "format_cell", "format_money", "formatter", "local_datetime"]

@@ -64,7 +64,7 @@ class Column:
     total: bool = False   # summed in the totals row
     width: int = 14       # characters, for the table and the sheet
     # MONEY columns only: the parameter naming the unit the rows are in (e.g. "unit"). When a
-    # run's value of it is not a currency (points, counts) the column is shown as INT instead;
+    # run's value of it is not a currency (points, counts) the column is shown as COUNT instead;
     # ``ReportRun.columns`` gives the columns as they apply to a run.
     unit_param: str | None = None
 

@@ -2,8 +2,7 @@
 
 Each section is a sub-tab built the first time it is shown. Every action calls a service
 with the logged-in operator, so a missing permission comes back as the service's message
-(and lands in the security log); nothing here opens a database session
-(``suite.ui.backend`` wraps the two host parts that have no service yet).
+(and lands in the security log); nothing here opens a database session.
 """
 
 from __future__ import annotations

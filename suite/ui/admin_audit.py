@@ -7,11 +7,15 @@ from tkinter import ttk
 from typing import Any
 
 from suite.i18n import _
-from suite.ui import backend
 from suite.ui.admin_base import Panel, when
 from suite.ui.widgets import ColumnDef, Table
 
 KINDS = ("", "operation", "security")
+
+
+def is_alarm(action: str) -> bool:
+    """Events worth a second look: refusals and lockouts (shown in red)."""
+    return action.endswith((".failed", ".denied", ".locked"))
 
 
 class AuditPanel(Panel):
@@ -47,16 +51,16 @@ class AuditPanel(Panel):
             limit = max(1, min(10_000, int(self.limit.get())))
         except ValueError:
             limit = 200
-        events = self.message.attempt(lambda: backend.audit_events(self.app, self.actor, kind=self.selected_kind(),
+        events = self.message.attempt(lambda: self.app.audit.events(self.actor, kind=self.selected_kind(),
                                                                    limit=limit))
         if events is None:
             self.table.set_rows([])
             return
         self.table.set_rows([(e.seq, when(e.at), _(e.kind), e.action, e.actor, e.target) for e in events],
-                            tags=[("bad",) if e.kind == "security" else () for e in events])
+                            tags=[("bad",) if is_alarm(e.action) else () for e in events])
 
     def verify(self) -> Any:
-        result = self.message.attempt(lambda: backend.verify_audit(self.app, self.actor))
+        result = self.message.attempt(lambda: self.app.audit.verify(self.actor))
         if result is None or result is True:
             return None
         if result.ok:
@@ -64,6 +68,6 @@ class AuditPanel(Panel):
             self.message.ok(_("The audit log is intact: {n} events checked.").format(n=result.checked))
         else:
             self.problems.set_rows([(p.seq, p.problem, p.message) for p in result.problems])
-            self.problems.pack(side="top", fill="x", pady=(8, 0))
+            self.problems.pack(side="bottom", fill="x", pady=(8, 0), before=self.table)
             self.message.error(_("The audit log has been tampered with: {n} problems.").format(n=len(result.problems)))
         return result

@@ -9,6 +9,7 @@ from typing import Any
 
 from suite.i18n import _
 from suite.ui.admin_base import NONE, Panel, when
+from suite.ui.theme import PALETTE
 
 ADMIN_LICENCE = "admin.licence"
 
@@ -47,8 +48,9 @@ class LicencePanel(Panel):
         self.install_button.pack(side="left", padx=(8, 0))
         ttk.Label(install, text=_("Or paste the licence text here:"), style="Muted.TLabel").pack(
             side="top", anchor="w", pady=(8, 2))
-        self.text = tk.Text(install, height=5, wrap="char", relief="solid", borderwidth=1, font="TkFixedFont",
-                            highlightthickness=0)
+        self.text = tk.Text(install, height=5, wrap="char", relief="flat", borderwidth=0, font="TkFixedFont",
+                            highlightthickness=1, highlightbackground=PALETTE.border_strong,
+                            highlightcolor=PALETTE.accent, padx=6, pady=4)
         self.text.pack(side="top", fill="both", expand=True)
 
     def refresh(self) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 from suite.i18n import _
 from suite.places import VENUE_KINDS
-from suite.ui import backend
 from suite.ui.admin_base import Panel, field
 from suite.ui.widgets import ColumnDef, Table
 
@@ -52,8 +51,8 @@ class PlacesPanel(Panel):
                    command=self.add_terminal).grid(row=3, column=1, sticky="w", pady=3)
 
     def refresh(self) -> None:
-        venues = self.message.attempt(lambda: backend.list_venues(self.app)) or []
-        terminals = self.message.attempt(lambda: backend.list_terminals(self.app)) or []
+        venues = self.message.attempt(lambda: self.app.places.venues()) or []
+        terminals = self.message.attempt(lambda: self.app.places.terminals()) or []
         yes, no = _("yes"), _("no")
         self.venue_table.set_rows([(v.code, v.name, v.kind, yes if v.active else no) for v in venues],
                                   iids=[v.code for v in venues])
@@ -65,7 +64,7 @@ class PlacesPanel(Panel):
 
     def add_venue(self) -> Any:
         code = self.venue_code.get().strip()
-        result = self.attempt(lambda: backend.add_venue(self.app, self.actor, code=code,
+        result = self.attempt(lambda: self.app.places.add_venue(self.actor, code=code,
                                                         name=self.venue_name.get().strip(),
                                                         kind=self.venue_kind.get() or "venue"),
                               lambda v: _("Venue {code} added.").format(code=v.code))
@@ -79,7 +78,7 @@ class PlacesPanel(Panel):
         if not venue:
             self.message.error(_("Choose the terminal's venue first."))
             return None
-        result = self.attempt(lambda: backend.add_terminal(self.app, self.actor, venue_code=venue,
+        result = self.attempt(lambda: self.app.places.add_terminal(self.actor, venue_code=venue,
                                                            code=self.terminal_code.get().strip(),
                                                            name=self.terminal_name.get().strip()),
                               lambda t: _("Terminal {venue}/{code} registered.").format(venue=t.venue_code, code=t.code))

@@ -20,9 +20,9 @@ class PluginsPanel(Panel):
             ColumnDef("id", _("Plugin"), 10), ColumnDef("name", _("Name"), 14), ColumnDef("version", _("Version"), 7),
             ColumnDef("feature", _("Licence feature"), 10), ColumnDef("state", _("State"), 9),
             ColumnDef("why", _("Error or reason"), 34)])
-        self.table.pack(side="top", fill="both", expand=True)
         bar = ttk.Frame(self)
-        bar.pack(side="top", fill="x", pady=(8, 0))
+        bar.pack(side="bottom", fill="x", pady=(8, 0))
+        self.table.pack(side="top", fill="both", expand=True)
         self.enable_button, self.disable_button, self.refresh_button = button_row(bar, 0, 0, [
             (_("Enable"), lambda: self.toggle(True)), (_("Disable"), lambda: self.toggle(False)),
             (_("Reload"), self.refresh)], span=1)

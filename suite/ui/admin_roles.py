@@ -18,7 +18,6 @@ class RolesPanel(Panel):
         super().__init__(parent, context)
         self.roles: dict[str, Any] = {}
         panes = ttk.Frame(self)
-        panes.pack(side="top", fill="both", expand=True)
         panes.columnconfigure(0, weight=2, uniform="p")
         panes.columnconfigure(1, weight=3, uniform="p")
         panes.rowconfigure(0, weight=1)
@@ -31,12 +30,13 @@ class RolesPanel(Panel):
                                               ColumnDef("granted", _("Granted"), 7, "center")])
         self.permission_table.grid(row=0, column=1, sticky="nsew")
 
+        new = ttk.Labelframe(self, text=_("New role"), padding=(10, 6))
+        new.pack(side="bottom", fill="x", pady=(8, 0))
         bar = ttk.Frame(self)
-        bar.pack(side="top", fill="x", pady=(8, 0))
+        bar.pack(side="bottom", fill="x", pady=(8, 0))
+        panes.pack(side="top", fill="both", expand=True)
         self.grant_button, self.revoke_button = button_row(bar, 0, 0, [
             (_("Grant to role"), self.grant), (_("Revoke from role"), self.revoke)], span=1)
-        new = ttk.Labelframe(self, text=_("New role"), padding=(10, 6))
-        new.pack(side="top", fill="x", pady=(8, 0))
         self.new_code = ttk.Entry(new, width=14)
         field(new, 0, 0, _("Code"), self.new_code)
         self.new_name = ttk.Entry(new, width=18)

@@ -8,7 +8,6 @@ from typing import Any
 
 from suite.events import CardPresented
 from suite.i18n import _
-from suite.ui import backend
 from suite.ui.admin_base import NONE, Panel, button_row, field, when
 from suite.ui.widgets import ColumnDef, Table
 
@@ -24,11 +23,11 @@ class UsersPanel(Panel):
             ColumnDef("username", _("Username"), 14), ColumnDef("display_name", _("Name"), 18),
             ColumnDef("roles", _("Roles"), 22), ColumnDef("state", _("State"), 10),
             ColumnDef("card", _("Operator card"), 14), ColumnDef("last_login", _("Last login"), 17)], height=8)
-        self.table.pack(side="top", fill="both", expand=True)
         self.table.tree.bind("<<TreeviewSelect>>", lambda e: self._on_select())
 
         forms = ttk.Frame(self)
-        forms.pack(side="top", fill="x", pady=(8, 0))
+        forms.pack(side="bottom", fill="x", pady=(8, 0))  # before the table: the table shrinks first
+        self.table.pack(side="top", fill="both", expand=True)
         forms.columnconfigure(0, weight=1, uniform="forms")
         forms.columnconfigure(1, weight=1, uniform="forms")
         self._build_selected(forms)
@@ -46,7 +45,8 @@ class UsersPanel(Panel):
     def _build_selected(self, parent: ttk.Frame) -> None:
         box = ttk.Labelframe(parent, text=_("Selected user"), padding=(10, 6))
         box.grid(row=0, column=0, sticky="nsew", padx=(0, 6))
-        box.columnconfigure(1, weight=1)
+        for column in (1, 2, 3):
+            box.columnconfigure(column, weight=1, uniform="sel")
         self.selected_box = box
         self.selected_name = ttk.Label(box, text=_("Select a user in the list."), style="Muted.TLabel")
         self.selected_name.grid(row=0, column=0, columnspan=4, sticky="w")
@@ -95,7 +95,7 @@ class UsersPanel(Panel):
             self.table.set_rows([])
             return
         try:
-            venues = backend.list_venues(self.app)
+            venues = self.app.places.venues()
         except Exception:  # noqa: BLE001 - venue names are a nicety here
             venues = []
         self.venues = {v.code: v.id for v in venues}

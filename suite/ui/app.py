@@ -8,13 +8,11 @@ rebuilds the current screen. ``run(app)`` is what ``venue-suite gui`` and ``make
 
 from __future__ import annotations
 
-import functools
 import logging
 import tkinter as tk
 from typing import Any
 
 from suite.i18n import _, current_language, set_language
-from suite.ui.backend import ping
 from suite.ui.events import EventPump
 from suite.ui.login import LoginScreen
 from suite.ui.main_window import MainWindow
@@ -81,7 +79,7 @@ class Shell:
         self.main = MainWindow(self.root, app=self.app, actor=actor, pump=self.pump, hooks=self, fonts=self.fonts)
         self.main.place(x=0, y=0, relwidth=1, relheight=1)
         self.root.title(_("Venue Suite: {name}").format(name=actor.display_name))
-        self.heartbeat = Heartbeat(functools.partial(ping, self.app), self.pump.poster, self.ping_interval).start()
+        self.heartbeat = Heartbeat(self.app.database_online, self.pump.poster, self.ping_interval).start()
         return self.main
 
     def _drop_main(self) -> None:

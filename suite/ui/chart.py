@@ -64,12 +64,13 @@ class DailyChart(tk.Canvas):
         low, high = min(0, min(values)), max(0, max(values))
         if high == low:
             high = low + 1
-        step = nice_step(high - low)
+        plot_height = height - 50
+        step = nice_step(high - low, max(1, min(5, plot_height // 28)))
         top_value = math.ceil(high / step) * step
         bottom_value = math.floor(low / step) * step
         labels = [bottom_value + i * step for i in range(int(round((top_value - bottom_value) / step)) + 1)]
         label_width = max(self._text_width(self._fmt(v)) for v in labels) + 14
-        left, right, top, bottom = label_width, width - 10, 28, height - 22
+        left, right, top, bottom = label_width, width - 10, (34 if self.title else 14), height - 22
         if right - left < 20 or bottom - top < 20:
             return
 

@@ -48,14 +48,14 @@ class ExportState:
 class ParamField:
     """The widgets of one parameter and how to read them back as ``parse_params`` text."""
 
-    def __init__(self, form: "FilterForm", param: Param, row: int, column: int) -> None:
+    def __init__(self, form: "FilterForm", param: Param, row: int, column: int, span: int = 1) -> None:
         self.param = param
         self.form = form
         parent = form
         label = _(param.label) if param.label else param.name
         ttk.Label(parent, text=label).grid(row=row, column=column, sticky="w", padx=(0, 6), pady=3)
         box = ttk.Frame(parent)
-        box.grid(row=row, column=column + 1, sticky="w", padx=(0, 16), pady=3)
+        box.grid(row=row, column=column + 1, columnspan=span, sticky="w", padx=(0, 16), pady=3)
         self.box = box
         self.read: Callable[[], str] = lambda: ""
         kind = ParamKind(param.kind)
@@ -95,11 +95,11 @@ class ParamField:
                 ttk.Radiobutton(box, text=_(title), value=value, variable=self.var).pack(side="left", padx=(0, 8))
             self.read = lambda: self.var.get()
         elif kind is ParamKind.USER:
-            self.combo = ttk.Combobox(box, width=16, values=form.usernames())
+            self.combo = ttk.Combobox(box, width=14, values=form.usernames())
             self.combo.pack(side="left")
             self.read = lambda: self.combo.get()
         else:  # TEXT, INT
-            self.entry = ttk.Entry(box, width=8 if kind is ParamKind.INT else 18)
+            self.entry = ttk.Entry(box, width=8 if kind is ParamKind.INT else 14)
             self.entry.pack(side="left")
             if default and kind is not ParamKind.DATE_RANGE:
                 self.entry.insert(0, default)
@@ -142,7 +142,7 @@ class FilterForm(ttk.Frame):
             if ParamKind(param.kind) in wide:
                 if column:
                     row, column = row + 1, 0
-                self.fields[param.name] = ParamField(self, param, row, 0)
+                self.fields[param.name] = ParamField(self, param, row, 0, span=5)
                 row += 1
                 continue
             self.fields[param.name] = ParamField(self, param, row, column)
@@ -196,7 +196,7 @@ class ReportsTab(ttk.Frame):
         side.grid(row=0, column=0, sticky="nsw", padx=(0, 10))
         ttk.Label(side, text=_("Reports"), style="Large.TLabel").pack(side="top", anchor="w", pady=(0, 4))
         self.report_list = ttk.Treeview(side, show="tree", selectmode="browse", height=8)
-        self.report_list.column("#0", width=200)
+        self.report_list.column("#0", width=180)
         self.report_list.pack(side="top", fill="y", expand=True)
         self.report_list.bind("<<TreeviewSelect>>", lambda e: self._on_pick())
 
@@ -209,34 +209,36 @@ class ReportsTab(ttk.Frame):
         head.grid(row=0, column=0, sticky="ew")
         self.title_label = ttk.Label(head, text="", style="Title.TLabel")
         self.title_label.pack(side="left")
-        self.description = ttk.Label(head, text="", style="Muted.TLabel")
-        self.description.pack(side="left", padx=(12, 0))
+        self.csv_button = ttk.Button(head, text=_("Export CSV"), command=lambda: self.export("csv"))
+        self.csv_button.pack(side="right")
+        self.xlsx_button = ttk.Button(head, text=_("Export Excel"), command=lambda: self.export("xlsx"))
+        self.xlsx_button.pack(side="right", padx=(0, 6))
+        self.run_button = ttk.Button(head, text=_("Run"), style="Accent.TButton", command=self.run_report)
+        self.run_button.pack(side="right", padx=(0, 10))
+        self.description = ttk.Label(main, text="", style="Muted.TLabel", font="VSSmall", wraplength=760,
+                                     justify="left")
+        self.description.grid(row=1, column=0, sticky="w")
         self.form_holder = ttk.Frame(main)
-        self.form_holder.grid(row=1, column=0, sticky="ew", pady=(6, 0))
-
-        actions = ttk.Frame(main)
-        actions.grid(row=2, column=0, sticky="ew", pady=(6, 6))
-        self.run_button = ttk.Button(actions, text=_("Run"), style="Accent.TButton", command=self.run_report)
-        self.run_button.pack(side="left")
-        self.xlsx_button = ttk.Button(actions, text=_("Export Excel"), command=lambda: self.export("xlsx"))
-        self.xlsx_button.pack(side="left", padx=(8, 0))
-        self.csv_button = ttk.Button(actions, text=_("Export CSV"), command=lambda: self.export("csv"))
-        self.csv_button.pack(side="left", padx=(6, 0))
-        self.cancel_button = ttk.Button(actions, text=_("Cancel export"), style="Danger.TButton", command=self.cancel_export)
-        self.progress = ttk.Progressbar(actions, mode="determinate", length=200)
-        self.progress_label = ttk.Label(actions, text="", style="Muted.TLabel")
-        self.count_label = ttk.Label(actions, text="", style="Muted.TLabel")
-        self.count_label.pack(side="right")
+        self.form_holder.grid(row=2, column=0, sticky="ew", pady=(4, 6))
 
         panes = ttk.Panedwindow(main, orient="vertical")
         panes.grid(row=3, column=0, sticky="nsew")
-        self.table = VirtualTable(panes, [], page_size=PAGE_SIZE)
-        self.chart = DailyChart(panes, height=140)
-        panes.add(self.table, weight=4)
+        self.table = VirtualTable(panes, [], page_size=PAGE_SIZE, compact=True)
+        self.chart = DailyChart(panes, height=130)
+        panes.add(self.table, weight=3)
         panes.add(self.chart, weight=1)
-        self.totals_label = ttk.Label(main, text="", style="Large.TLabel")
-        self.totals_label.grid(row=4, column=0, sticky="w", pady=(4, 0))
-        self.message = MessageBar(main)
+
+        footer = ttk.Frame(main)
+        footer.grid(row=4, column=0, sticky="ew", pady=(4, 0))
+        self.count_label = ttk.Label(footer, text="", style="VSBold.TLabel")
+        self.count_label.pack(side="left")
+        self.totals_label = ttk.Label(footer, text="", style="VSBold.TLabel")
+        self.totals_label.pack(side="left", padx=(16, 0))
+        self.cancel_button = ttk.Button(footer, text=_("Cancel export"), style="Danger.TButton",
+                                        command=self.cancel_export)
+        self.progress_label = ttk.Label(footer, text="", style="Muted.TLabel")
+        self.progress = ttk.Progressbar(footer, mode="determinate", length=180)
+        self.message = MessageBar(main, collapse=True)
         self.message.grid(row=5, column=0, sticky="ew", pady=(4, 0))
         self._set_export_buttons(False)
 
@@ -411,7 +413,7 @@ class ReportsTab(ttk.Frame):
         columns = {c.name: c for c in self.run.columns}
         parts = [f"{_(columns[name].label)}: {format_cell(columns[name], value)}"
                  for name, value in self.totals.items() if name in columns]
-        self.totals_label.configure(text=_("Totals") + " — " + " · ".join(parts))
+        self.totals_label.configure(text=_("Totals") + ": " + " · ".join(parts))
 
     def _show_chart(self) -> None:
         from suite.reporting.runner import format_cell
@@ -472,8 +474,6 @@ class ReportsTab(ttk.Frame):
             if not chosen:
                 return False
             path = chosen
-        if self.message.attempt(self.run.require_export) is None:
-            return False
         call_soon = self.context.pump.caller
         tab = weakref.ref(self)  # the job's thread must not keep the tab (a widget) alive
 
@@ -497,9 +497,9 @@ class ReportsTab(ttk.Frame):
         self.progress.configure(value=0, maximum=max(1, self.count or 1))
         self.progress_label.configure(text=_("Exporting…"))
         self.cancel_button.state(["!disabled"])
-        self.progress.pack(side="left", padx=(14, 6))
-        self.progress_label.pack(side="left")
-        self.cancel_button.pack(side="left", padx=(8, 0))
+        self.cancel_button.pack(side="right")
+        self.progress_label.pack(side="right", padx=(6, 8))
+        self.progress.pack(side="right")
         self.message.show(_("Exporting to {path}…").format(path=path))
         job.start()
         return True

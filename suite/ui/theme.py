@@ -120,6 +120,7 @@ def apply_theme(root: tk.Tk, *, base_size: int = 11, palette: Palette = PALETTE)
     style.configure("TLabel", background=p.window, foreground=p.text)
     style.configure("Surface.TLabel", background=p.surface)
     style.configure("Muted.TLabel", foreground=p.muted)
+    style.configure("VSBold.TLabel", font="VSBold")
     style.configure("SurfaceMuted.TLabel", background=p.surface, foreground=p.muted)
     style.configure("Title.TLabel", font="VSTitle")
     style.configure("SurfaceTitle.TLabel", background=p.surface, font="VSTitle")
@@ -138,7 +139,7 @@ def apply_theme(root: tk.Tk, *, base_size: int = 11, palette: Palette = PALETTE)
 
     # buttons: flat, a one-pixel border, an accent variant, touch-size variants
     style.configure("TButton", background=p.button, foreground=p.text, bordercolor=p.border_strong,
-                    lightcolor=p.button, darkcolor=p.button, relief="flat", padding=(14, 6), anchor="center",
+                    lightcolor=p.button, darkcolor=p.button, relief="flat", padding=(12, 5), anchor="center",
                     focusthickness=1, focuscolor=p.accent)
     style.map("TButton", background=[("disabled", p.window), ("pressed", p.accent_soft), ("active", p.button_hover)],
               lightcolor=[("disabled", p.window), ("pressed", p.accent_soft), ("active", p.button_hover)],
@@ -161,10 +162,11 @@ def apply_theme(root: tk.Tk, *, base_size: int = 11, palette: Palette = PALETTE)
               lightcolor=[("pressed", p.accent_pressed), ("active", p.accent_hover)],
               darkcolor=[("pressed", p.accent_pressed), ("active", p.accent_hover)],
               bordercolor=[("focus", p.accent_pressed)])
-    style.configure("Header.TButton", background=p.header, foreground=p.on_header, bordercolor="#3a4757",
-                    lightcolor=p.header, darkcolor=p.header, padding=(12, 5))
-    style.map("Header.TButton", background=[("pressed", "#2c3846"), ("active", "#26313d")],
-              lightcolor=[("active", "#26313d")], darkcolor=[("active", "#26313d")])
+    style.configure("Header.TButton", background="#243140", foreground=p.on_header, bordercolor="#3a4a5c",
+                    lightcolor="#243140", darkcolor="#243140", padding=(14, 6))
+    style.map("Header.TButton", background=[("pressed", "#35465a"), ("active", "#2d3c4e")],
+              lightcolor=[("pressed", "#35465a"), ("active", "#2d3c4e")],
+              darkcolor=[("pressed", "#35465a"), ("active", "#2d3c4e")], foreground=[("active", "#ffffff")])
 
     # inputs
     for widget in ("TEntry", "TCombobox", "TSpinbox"):
@@ -186,10 +188,10 @@ def apply_theme(root: tk.Tk, *, base_size: int = 11, palette: Palette = PALETTE)
     style.configure("TNotebook", background=p.window, bordercolor=p.border, tabmargins=(8, 6, 8, 0),
                     lightcolor=p.window, darkcolor=p.window)
     style.configure("TNotebook.Tab", background=p.status, foreground=p.muted, bordercolor=p.border,
-                    lightcolor=p.status, darkcolor=p.status, padding=(18, 8), font="VSLarge")
+                    lightcolor=p.status, darkcolor=p.status, padding=(18, 6), font="VSLarge")
     style.map("TNotebook.Tab", background=[("selected", p.surface), ("active", p.stripe)],
               foreground=[("selected", p.accent), ("active", p.text)],
-              lightcolor=[("selected", p.accent)], padding=[("selected", (18, 8))],
+              lightcolor=[("selected", p.accent)], padding=[("selected", (18, 6))],
               expand=[("selected", (0, 2, 0, 0))])
     style.configure("Sub.TNotebook.Tab", font="TkDefaultFont", padding=(14, 6))
 
@@ -198,6 +200,7 @@ def apply_theme(root: tk.Tk, *, base_size: int = 11, palette: Palette = PALETTE)
     style.configure("Treeview", background=p.surface, fieldbackground=p.surface, foreground=p.text,
                     bordercolor=p.border, lightcolor=p.surface, darkcolor=p.surface, rowheight=row)
     style.map("Treeview", background=[("selected", p.selected)], foreground=[("selected", p.text)])
+    style.configure("Compact.Treeview", rowheight=tkfont.nametofont("TkDefaultFont", root).metrics("linespace") + 4)
     style.configure("Treeview.Heading", background=p.status, foreground=p.text, bordercolor=p.border,
                     lightcolor=p.status, darkcolor=p.status, relief="flat", padding=(8, 6), font="VSBold")
     style.map("Treeview.Heading", background=[("active", p.border)])

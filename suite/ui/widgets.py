@@ -42,9 +42,11 @@ class MessageBar(ttk.Label):
 
     STYLES = {"info": "Message.TLabel", "ok": "MessageOk.TLabel", "error": "MessageError.TLabel"}
 
-    def __init__(self, parent: tk.Misc, **kw: Any) -> None:
+    def __init__(self, parent: tk.Misc, *, collapse: bool = False, **kw: Any) -> None:
+        """``collapse``: take no room while empty (grid-managed bars only)."""
         super().__init__(parent, style="Message.TLabel", anchor="w", **kw)
         self.kind = "info"
+        self.collapse = collapse
         self.bind("<Configure>", lambda e: self.configure(wraplength=max(200, e.width - 16)))
 
     @property
@@ -54,6 +56,16 @@ class MessageBar(ttk.Label):
     def show(self, text: str, kind: str = "info") -> None:
         self.kind = kind
         self.configure(text=text, style=self.STYLES.get(kind, "Message.TLabel"))
+        if self.collapse:
+            if text and not self.winfo_manager():
+                self.grid()
+            elif not text and self.winfo_manager() == "grid":
+                self.grid_remove()
+
+    def grid(self, *args: Any, **kw: Any) -> None:  # type: ignore[override]
+        super().grid(*args, **kw)
+        if self.collapse and not self.text:
+            self.grid_remove()
 
     def ok(self, text: str) -> None:
         self.show(text, "ok")
@@ -161,13 +173,14 @@ class PageLoader:
         self.page_size = page_size
         self._cond = threading.Condition()
         self._wanted: list[int] = []
+        self._in_flight: int | None = None
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name="page-loader", daemon=True)
         self._thread.start()
 
     def want(self, pages: Sequence[int]) -> None:
         with self._cond:
-            self._wanted = list(pages)
+            self._wanted = [p for p in pages if p != self._in_flight]
             self._cond.notify()
 
     def stop(self) -> None:
@@ -193,12 +206,16 @@ class PageLoader:
                 if self._stopped:
                     return
                 page = self._wanted.pop(0)
+                self._in_flight = page
             try:
                 rows = self._fetch(page * self.page_size, self.page_size)
             except BaseException as exc:  # noqa: BLE001 - shown on the Tk thread
                 if not self._stopped:
                     self._call_soon(self._on_error, exc)
                 continue
+            finally:
+                with self._cond:
+                    self._in_flight = None
             if not self._stopped:
                 self._call_soon(self._deliver, page, rows)
 
@@ -217,18 +234,18 @@ class VirtualTable(ttk.Frame):
     def __init__(self, parent: tk.Misc, columns: Sequence[ColumnDef], *,
                  request: Callable[[list[int]], None] | None = None,
                  format_row: Callable[[tuple[Any, ...]], Sequence[str]] | None = None,
-                 page_size: int = 200) -> None:
+                 page_size: int = 200, compact: bool = False) -> None:
         super().__init__(parent)
+        self.style_name = "Compact.Treeview" if compact else "Treeview"
         self.page_size = page_size
         self._request = request or (lambda pages: None)
         self._format = format_row or (lambda row: ["" if v is None else str(v) for v in row])
         self._pages: OrderedDict[int, list[tuple[Any, ...]]] = OrderedDict()
-        self._asked: set[int] = set()
         self.total = 0
         self.exact = False
         self.offset = 0
         self.visible = 1
-        self.tree = ttk.Treeview(self, show="headings", selectmode="browse", height=10)
+        self.tree = ttk.Treeview(self, show="headings", selectmode="browse", height=6, style=self.style_name)
         self.scrollbar = ttk.Scrollbar(self, orient="vertical", command=self._on_scroll)
         xs = ttk.Scrollbar(self, orient="horizontal", command=self.tree.xview)
         self.tree.configure(xscrollcommand=xs.set)
@@ -256,9 +273,11 @@ class VirtualTable(ttk.Frame):
         self.columns = list(columns)
         self.tree.configure(columns=[c.name for c in columns])
         cw = char_width(self)
-        for c in columns:
+        for n, c in enumerate(columns):
             self.tree.heading(c.name, text=c.label, anchor=c.anchor)
-            self.tree.column(c.name, width=c.width * cw, minwidth=3 * cw, anchor=c.anchor, stretch=True)
+            # fixed widths (a horizontal scrollbar when wider than the window); the last fills
+            self.tree.column(c.name, width=min(c.width, 28) * cw + 8, minwidth=3 * cw, anchor=c.anchor,
+                             stretch=n == len(columns) - 1)
 
     def reset(self, request: Callable[[list[int]], None] | None = None,
               format_row: Callable[[tuple[Any, ...]], Sequence[str]] | None = None) -> None:
@@ -268,7 +287,6 @@ class VirtualTable(ttk.Frame):
         if format_row is not None:
             self._format = format_row
         self._pages.clear()
-        self._asked.clear()
         self.total, self.exact, self.offset = 0, False, 0
         self._render()
 
@@ -278,7 +296,6 @@ class VirtualTable(ttk.Frame):
         self._render()
 
     def deliver(self, page: int, rows: list[tuple[Any, ...]]) -> None:
-        self._asked.discard(page)
         self._pages[page] = rows
         self._pages.move_to_end(page)
         while len(self._pages) > self.CACHE_PAGES:
@@ -307,7 +324,10 @@ class VirtualTable(ttk.Frame):
     # -- scrolling -----------------------------------------------------------------------
 
     def scroll_to(self, offset: int) -> None:
-        self.offset = max(0, min(int(offset), max(0, self.total - self.visible)))
+        offset = max(0, min(int(offset), max(0, self.total - self.visible)))
+        if offset != self.offset and self.tree.selection():
+            self.tree.selection_remove(*self.tree.selection())  # rows are reused: the mark would move
+        self.offset = offset
         self._render()
 
     def scroll_by(self, rows: int) -> None:
@@ -331,7 +351,7 @@ class VirtualTable(ttk.Frame):
             self.scroll_by(amount * max(1, self.visible - 1) if args[2] == "pages" else amount)
 
     def _on_resize(self, event: tk.Event) -> None:
-        row_height = int(ttk.Style(self).lookup("Treeview", "rowheight") or 24)
+        row_height = int(ttk.Style(self).lookup(self.style_name, "rowheight") or 24)
         heading = 2 * row_height if self.tree.cget("show") != "tree" else 0
         visible = max(1, (event.height - heading + row_height // 2) // row_height)
         if visible != self.visible:
@@ -362,10 +382,7 @@ class VirtualTable(ttk.Frame):
         if len(items) > n_rows:
             self.tree.delete(*items[n_rows:])
         if missing:
-            ask = [p for p in missing if p not in self._asked]
-            if ask or missing:
-                self._asked.update(ask)
-                self._request(missing)
+            self._request(missing)
         total = max(self.total, 1)
         self.scrollbar.set(first / total, min(1.0, (first + self.visible) / total))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from conftest import ADMIN, CASHIER, LOCKOUT_THRESHOLD, login, screenshot, settle, wait_for
+from tests.ui.uihelpers import ADMIN, CASHIER, LOCKOUT_THRESHOLD, login, screenshot, settle, wait_for
 
 from suite.events import CardPresented
 from suite.i18n import current_language
@@ -61,6 +61,7 @@ def test_lockout_is_shown_in_chinese_after_switching_language(shell) -> None:
         if attempt < LOCKOUT_THRESHOLD - 1:
             assert screen.message_text == "用户名或密码错误"
     assert "锁定" in screen.message_text
+    screenshot(shell.root, "login-zh")
     # even the right password is refused while locked, still in Chinese
     screen.username.set(user)
     screen.password.set("locky-pass-2026")
