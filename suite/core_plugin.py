@@ -30,6 +30,7 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("audit.verify", N_("Verify the audit log chain")),
     Permission("reports.view", N_("View reports"), _REPORTING),
     Permission("reports.export", N_("Export reports to Excel or CSV"), _REPORTING),
+    Permission("reports.chain", N_("See reports for every venue of the chain"), ("statistician", "finance")),
 )
 
 TABS: tuple[TabSpec, ...] = (

@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 #: needed to see any report (besides the report's own permission), and to export one
 VIEW_PERMISSION = "reports.view"
 EXPORT_PERMISSION = "reports.export"
+CHAIN_PERMISSION = "reports.chain"
 DEFAULT_BATCH = 5000
 
 
@@ -154,8 +155,23 @@ class ReportRun:
         self.spec: ReportSpec = load_spec(self.decl)
         self.today = dt.date.today()
         self.params: dict[str, Any] = coerce_params(self.spec, params or {}, today=self.today)
+        self._limit_scope(params or {})
         self.columns: tuple[Column, ...] = effective_columns(self.spec, self.params)
         self.title: str = _(self.decl.title)
+
+    def _limit_scope(self, given: Mapping[str, Any]) -> None:
+        """Chain-wide figures need ``reports.chain`` (chain roles); a venue role's report
+        defaults to its own venue and asking for the chain is refused (and audited)."""
+        from suite.reporting.filters import CHAIN, LOCAL
+        from suite.reporting.spec import ParamKind
+
+        for param in self.spec.params:
+            if param.kind != ParamKind.VENUE_SCOPE or self.params.get(param.name) != CHAIN:
+                continue
+            if param.name in given:
+                self.app.identity.require(self.actor, CHAIN_PERMISSION)
+            elif not self.actor.has_permission(CHAIN_PERMISSION):
+                self.params[param.name] = LOCAL
 
     # ------------------------------------------------------------ helpers
 

@@ -90,6 +90,8 @@ class ParamField:
             self.read = lambda: self.values[self.combo.current()] if self.combo.current() >= 0 else ""
         elif kind is ParamKind.VENUE_SCOPE:
             choices = param.choices or (("local", "This venue"), ("chain", "Every venue"))
+            if not form.chain_allowed:  # a venue role sees its own venue only
+                choices, default = tuple(c for c in choices if c[0] != "chain"), "local"
             self.var = tk.StringVar(box, value=default or choices[-1][0])
             for value, title in choices:
                 ttk.Radiobutton(box, text=_(title), value=value, variable=self.var).pack(side="left", padx=(0, 8))
@@ -132,9 +134,11 @@ class ParamField:
 class FilterForm(ttk.Frame):
     """A grid of ``ParamField``: wide ones (ranges) on a row of their own, others three a row."""
 
-    def __init__(self, parent: tk.Misc, params: tuple[Param, ...], usernames: Callable[[], list[str]]) -> None:
+    def __init__(self, parent: tk.Misc, params: tuple[Param, ...], usernames: Callable[[], list[str]],
+                 chain_allowed: bool = True) -> None:
         super().__init__(parent)
         self._usernames = usernames
+        self.chain_allowed = chain_allowed
         self.fields: dict[str, ParamField] = {}
         row, column = 0, 0
         wide = (ParamKind.DATE_RANGE, ParamKind.NUMBER_RANGE)
@@ -278,7 +282,10 @@ class ReportsTab(ttk.Frame):
         self.description.configure(text=_(spec.description) if spec.description else "")
         if self.form is not None:
             self.form.destroy()
-        self.form = FilterForm(self.form_holder, spec.params, self._user_choices)
+        from suite.reporting.runner import CHAIN_PERMISSION
+
+        self.form = FilterForm(self.form_holder, spec.params, self._user_choices,
+                               chain_allowed=self.actor.has_permission(CHAIN_PERMISSION))
         self.form.pack(side="left", fill="x")
         for f in self.form.fields.values():
             for child in f.box.winfo_children():

@@ -369,6 +369,7 @@ def test_export_needs_the_export_permission(app: Any, ledger: Ledger, tmp_path: 
         uow.commit()
     app.identity.grant(console(), "viewer", "reports.view")
     app.identity.grant(console(), "viewer", "ledger.view")
+    app.identity.grant(console(), "viewer", "reports.chain")
     app.identity.assign_role(console(), "viewer", "viewer")
     viewer = app.identity.actor_for("viewer")
     journal = run(app, who=viewer)
@@ -501,3 +502,29 @@ def test_cli_a_cashier_may_not_run_reports(site: Site) -> None:
         assert denied.code == 1 and denied.json["error"] == "permission_denied"
     events = site.run("--json", "audit", "list", "--kind", "security").json
     assert any(e["action"] == "permission.denied" and e["actor"] == "cashier" for e in events)
+
+
+def test_chain_scope_needs_the_chain_permission(tmp_path) -> None:
+    """A venue manager's report covers their venue by default; asking for the chain is refused."""
+    from suite.bootstrap import build_app
+    from suite.config import load_settings
+    from suite.errors import PermissionDenied
+    from suite.identity.actor import Actor
+    from suite.reporting.runner import ReportRun
+
+    site = tmp_path / "site.toml"
+    site.write_text(f'[suite]\nlanguage = "en"\ndata_dir = "{tmp_path}"\n'
+                    f'[keyring]\nbackend = "keyrings.alt.file.PlaintextKeyring"\nfile = "{tmp_path / "k.cfg"}"\n')
+    with build_app(load_settings(site, environ={})) as app:
+        app.identity.sync_roles(app.plugins.permissions())
+        system = Actor.system("test")
+        app.identity.create_user(system, username="boss", password="manager-pass-1", roles=("manager",))
+        app.identity.create_user(system, username="analyst", password="analyst-pass-1", roles=("statistician",))
+        for role in ("manager", "statistician"):
+            app.identity.grant(system, role, "audit.view")
+        manager = app.identity.authenticate("boss", "manager-pass-1")
+        analyst = app.identity.authenticate("analyst", "analyst-pass-1")
+        assert ReportRun(app, manager, "core.audit_log", {}).params.get("scope", "local") == "local"
+        with pytest.raises(PermissionDenied):
+            ReportRun(app, manager, "core.audit_log", {"scope": "chain"})
+        assert ReportRun(app, analyst, "core.audit_log", {"scope": "chain"}).params["scope"] == "chain"
