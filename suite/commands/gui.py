@@ -22,10 +22,29 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(width), int(height)
 
 
+def check_display() -> None:
+    """Tk needs an X display; say so plainly instead of failing deep inside tkinter."""
+    import os
+    import tkinter
+
+    from suite.errors import SuiteError
+
+    try:
+        probe = tkinter.Tcl()
+        probe.eval("package require Tk")
+        probe.eval("destroy .")
+    except tkinter.TclError as exc:
+        error = SuiteError(_("Cannot open the window: {reason}. Start it on the terminal's desktop "
+                             "(DISPLAY={display}).").format(reason=exc, display=os.environ.get("DISPLAY", "")))
+        error.code, error.exit_code = "no_display", 2
+        raise error from None
+
+
 def run_gui(ctx: Any, args: argparse.Namespace) -> None:
     from suite.ui.app import run
 
     size = parse_size(args.size)
+    check_display()
     app = ctx.app()
     run(app, size=size)
     return None

@@ -252,3 +252,12 @@ def test_postgres_schema_must_be_upgraded_explicitly(tmp_path: Path, pg_server) 
     assert upgraded.returncode == 0, upgraded.stderr
     current = run_cli("--config", str(site), "--json", "db", "current")
     assert json.loads(current.stdout)["up_to_date"] is True
+
+
+def test_gui_without_a_display_says_so(tmp_path: Path) -> None:
+    site = write_site(tmp_path, f"sqlite:///{tmp_path / 'suite.db'}")
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    proc = subprocess.run([sys.executable, "-m", "suite.cli", "--config", str(site), "gui"], capture_output=True,
+                          text=True, env=env, cwd=REPO, timeout=120)
+    assert proc.returncode == 2
+    assert "Cannot open the window" in proc.stderr and "Traceback" not in proc.stderr
