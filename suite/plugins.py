@@ -29,7 +29,7 @@ from suite import hookspecs, plugin_validation as validation
 from suite.db.uow import UnitOfWorkFactory
 from suite.declarations import CliCommand, Permission, PluginManifest, ReportDecl, TabSpec
 from suite.errors import Conflict, NotFound, SuiteError
-from suite.i18n import _
+from suite.i18n import N_, _
 from suite.licensing import LicenceService, LicenceStatus, Purpose, refusal
 from suite.plugin_state import enabled_flags, set_enabled
 
@@ -54,6 +54,15 @@ class PluginState(StrEnum):
     DISABLED = "disabled"
     UNLICENSED = "unlicensed"
     FAILED = "failed"
+
+    @property
+    def title(self) -> str:
+        """The state in the user's language."""
+        return _(_STATE_TITLES[self])
+
+
+_STATE_TITLES = {PluginState.ACTIVE: N_("active"), PluginState.DISABLED: N_("disabled"),
+                 PluginState.UNLICENSED: N_("unlicensed"), PluginState.FAILED: N_("failed")}
 
 
 @dataclass(frozen=True)
@@ -351,7 +360,7 @@ class PluginHost:
                 if dep_state is None or dep_state is PluginState.ACTIVE:
                     continue
                 state = dep_state
-                reason = _("Needs plugin {dep!r}, which is {state}.").format(dep=dep, state=_(str(dep_state)))
+                reason = _("Needs plugin {dep!r}, which is {state}.").format(dep=dep, state=PluginState(dep_state).title)
                 break
         return PluginInfo(
             id=record.id, name=m.name if m else record.id, version=m.version if m else "",

@@ -7,6 +7,7 @@ from tkinter import ttk
 from typing import Any
 
 from suite.i18n import _
+from suite.plugins import PluginState
 from suite.ui.admin_base import NONE, Panel, button_row
 from suite.ui.widgets import ColumnDef, Table
 
@@ -31,7 +32,7 @@ class PluginsPanel(Panel):
         infos = self.message.attempt(lambda: self.app.plugins.plugins()) or []
         rows, tags = [], []
         for p in infos:
-            rows.append((p.id, p.name, p.version or NONE, p.feature or NONE, _(str(p.state)),
+            rows.append((p.id, p.name, p.version or NONE, p.feature or NONE, PluginState(p.state).title,
                          p.error or p.reason or ""))
             tags.append(() if str(p.state) == "active" else ("bad",))
         self.table.set_rows(rows, iids=[p.id for p in infos], tags=tags)
@@ -51,6 +52,6 @@ class PluginsPanel(Panel):
             self.app.plugins.refresh()
             return info
 
-        info = self.attempt(change, lambda i: _("{name} is now {state}.").format(name=i.name, state=_(str(i.state))))
+        info = self.attempt(change, lambda i: _("{name} is now {state}.").format(name=i.name, state=PluginState(i.state).title))
         if info is not None:
             self.context.rebuild_tabs()

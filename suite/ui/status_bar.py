@@ -83,7 +83,8 @@ class StatusBar(ttk.Frame):
                 shown, style = _("offline"), "StatusBad.TLabel"
         elif name == "devices":
             devices: dict[str, tuple[bool, str]] = value or {}
-            bad = [f"{device}: {message or _('fault')}" for device, (ok, message) in sorted(devices.items()) if not ok]
+            fault = _("fault")
+            bad = [f"{device}: {message or fault}" for device, (ok, message) in sorted(devices.items()) if not ok]
             if not devices:
                 shown = NONE
             elif bad:
