@@ -83,6 +83,8 @@ class Settings:
     backup: BackupSettings = field(default_factory=BackupSettings)
     # plugin sections ([plugins.wallet] ...) are validated by their plugins
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # devices of this terminal: [devices.<id>] kind = "...", plus the kind's options
+    devices: dict[str, dict[str, Any]] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
 
     @property
@@ -140,17 +142,17 @@ def _merge(settings: Settings, data: dict[str, Any], source: str) -> Settings:
     sections = _section_types()
     changes: dict[str, Any] = {}
     for section, values in data.items():
-        if section == "plugins":
-            if not isinstance(values, dict):
-                raise ConfigError(_("{where}: expected a table").format(where=f"{source}: [plugins]"))
-            merged = {**settings.plugins}
-            for plugin_id, table in values.items():
-                merged[plugin_id] = {**merged.get(plugin_id, {}), **table}
-            changes["plugins"] = merged
+        if section in ("plugins", "devices"):
+            if not isinstance(values, dict) or not all(isinstance(t, dict) for t in values.values()):
+                raise ConfigError(_("{where}: expected a table").format(where=f"{source}: [{section}]"))
+            merged = {**getattr(settings, section)}
+            for item_id, table in values.items():
+                merged[item_id] = {**merged.get(item_id, {}), **table}
+            changes[section] = merged
             continue
         if section not in sections:
             raise ConfigError(_("{where}: unknown section; expected one of {names}").format(
-                where=f"{source}: [{section}]", names=", ".join(sorted([*sections, "plugins"]))))
+                where=f"{source}: [{section}]", names=", ".join(sorted([*sections, "plugins", "devices"]))))
         if not isinstance(values, dict):
             raise ConfigError(_("{where}: expected a table").format(where=f"{source}: [{section}]"))
         section_type = sections[section]

@@ -24,6 +24,20 @@ class CardPresented:
 
 
 @dataclass(frozen=True)
+class ReaderAdded:
+    """A card reader appeared (plugged in, or pcscd came back)."""
+
+    reader: str
+
+
+@dataclass(frozen=True)
+class ReaderRemoved:
+    """A card reader went away (unplugged, or pcscd stopped)."""
+
+    reader: str
+
+
+@dataclass(frozen=True)
 class CardRemoved:
     """The card left the reader (``uid`` of the card that was there, or ``""``)."""
 
@@ -66,6 +80,8 @@ class StatusUpdate:
     value: Any
 
 
-HOST_EVENTS = (CardPresented, CardRemoved, ScanEvent, GateEvent, DeviceHealth, StatusUpdate)
+HOST_EVENTS = (ReaderAdded, ReaderRemoved, CardPresented, CardRemoved, ScanEvent, GateEvent, DeviceHealth,
+               StatusUpdate)
 
-__all__ = ["CardPresented", "CardRemoved", "DeviceHealth", "GateEvent", "HOST_EVENTS", "ScanEvent", "StatusUpdate"]
+__all__ = ["CardPresented", "CardRemoved", "DeviceHealth", "GateEvent", "HOST_EVENTS", "ReaderAdded", "ReaderRemoved",
+           "ScanEvent", "StatusUpdate"]
