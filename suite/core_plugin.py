@@ -8,7 +8,7 @@ implicitly, so ``default_roles`` only lists the other roles that get one at init
 from __future__ import annotations
 
 import suite
-from suite.declarations import Permission, PluginManifest, ReportDecl, TabSpec
+from suite.declarations import DeviceKind, Permission, PluginManifest, PrintTemplate, ReportDecl, TabSpec
 from suite.hookspecs import hookimpl
 from suite.i18n import N_
 
@@ -46,6 +46,22 @@ REPORTS: tuple[ReportDecl, ...] = (
                permission="admin.users"),
 )
 
+DEVICE_KINDS: tuple[DeviceKind, ...] = (
+    DeviceKind("pcsc-reader", N_("Contactless card reader (PC/SC)"), driver="devices.pcsc:open_reader"),
+    DeviceKind("serial-scanner", N_("Barcode/QR scanner (serial)"), driver="devices.scanners:open_serial_scanner"),
+    DeviceKind("escpos-printer", N_("Receipt and ticket printer (ESC/POS)"), driver="printers.device:open_printer"),
+    DeviceKind("osdp-gate", N_("Turnstile controller (OSDP)"), driver="gates.osdp:open_gate"),
+    DeviceKind("relay-gate", N_("Turnstile on a serial relay board"), driver="gates.relay:open_gate"),
+)
+
+PRINT_TEMPLATES: tuple[PrintTemplate, ...] = (
+    PrintTemplate("receipt", N_("Receipt"), layout="printers.layouts:RECEIPT"),
+    PrintTemplate("ticket", N_("Ticket with QR code and seat"), layout="printers.layouts:TICKET"),
+    PrintTemplate("topup_slip", N_("Top-up slip"), layout="printers.layouts:TOPUP_SLIP"),
+    PrintTemplate("rental_slip", N_("Rental slip"), layout="printers.layouts:RENTAL_SLIP"),
+    PrintTemplate("shift_report", N_("Shift report"), layout="printers.layouts:SHIFT_REPORT"),
+)
+
 
 @hookimpl
 def venue_suite_manifest() -> PluginManifest:
@@ -58,4 +74,6 @@ def venue_suite_manifest() -> PluginManifest:
         permissions=PERMISSIONS,
         tabs=TABS,
         reports=REPORTS,
+        device_kinds=DEVICE_KINDS,
+        print_templates=PRINT_TEMPLATES,
     )
