@@ -1,1 +1,1 @@
-"""printers"""
+"""ESC/POS output: the printer driver, layouts as data, the reprint queue, the virtual printer."""

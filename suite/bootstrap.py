@@ -16,8 +16,11 @@ from suite.config import Settings
 from suite.i18n import set_language
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlalchemy import Engine
 
+    from suite.device_host import DeviceHost
     from suite.audit.service import AuditService
     from suite.db.uow import UnitOfWorkFactory
     from suite.identity.service import IdentityService
@@ -124,6 +127,17 @@ def build_app(settings: Settings, *, upgrade: bool | None = None, start_plugins:
     except BaseException:
         engine.dispose()
         raise
+
+
+def build_device_host(app: App, post: "Callable[[object], None]") -> "DeviceHost":
+    """The terminal's configured devices (``[devices.<id>]``), drivers from the device kinds
+    of the active plugins; events go to ``post`` (the shell's event pump)."""
+    from suite.device_host import DeviceHost, device_configs, resolve_factory
+
+    kinds = {kind.id: kind for manifest in app.plugins.active_manifests() for kind in manifest.device_kinds}
+    configs = device_configs(app.settings.devices, kinds)
+    factories = {c.kind: resolve_factory(kinds[c.kind].driver) for c in configs}
+    return DeviceHost(configs, factories, post)
 
 
 def host_verbs() -> tuple[str, ...]:

@@ -151,12 +151,18 @@ class Shell:
 
 def run(app: Any, *, size: tuple[int, int] = MIN_SIZE) -> int:
     """Open the window at the login screen and run until it is closed."""
+    from suite.bootstrap import build_device_host
+
     root, fonts = create_root(size=size)
     shell = Shell(root, app, fonts=fonts)
+    devices = build_device_host(app, shell.pump.post)
+    app.extras["devices"] = devices
     shell.show_login()
+    devices.start()  # device threads post to the pump; nothing they do touches a widget
     try:
         root.mainloop()
     finally:
+        devices.stop()
         shell.pump.stop()
     return 0
 
