@@ -185,26 +185,26 @@ class UsersPanel(Panel):
         return self.venues.get(code) if code in self.venues else None
 
     def _assign(self) -> None:
-        if (name := self._need_user()) is None:
-            return
-        role, venue = self.role.get(), self._role_venue()
-        if not role:
-            self.message.error(_("Choose a role first."))
-            return
-        self.attempt(lambda: self.app.identity.assign_role(self.actor, name, role, venue_id=venue),
-                     lambda added: (_("{name} now has the role {role}.") if added
-                                    else _("{name} already had the role {role}.")).format(name=name, role=role))
+        self._change_role(grant=True)
 
     def _revoke(self) -> None:
+        self._change_role(grant=False)
+
+    def _change_role(self, *, grant: bool) -> None:
         if (name := self._need_user()) is None:
             return
         role, venue = self.role.get(), self._role_venue()
         if not role:
             self.message.error(_("Choose a role first."))
             return
-        self.attempt(lambda: self.app.identity.revoke_role(self.actor, name, role, venue_id=venue),
-                     lambda removed: (_("The role {role} is taken from {name}.") if removed
-                                      else _("{name} did not have the role {role}.")).format(name=name, role=role))
+        if grant:
+            self.attempt(lambda: self.app.identity.assign_role(self.actor, name, role, venue_id=venue),
+                         lambda added: (_("{name} now has the role {role}.") if added
+                                        else _("{name} already had the role {role}.")).format(name=name, role=role))
+        else:
+            self.attempt(lambda: self.app.identity.revoke_role(self.actor, name, role, venue_id=venue),
+                         lambda removed: (_("The role {role} is taken from {name}.") if removed
+                                          else _("{name} did not have the role {role}.")).format(name=name, role=role))
 
     def _bind_card(self) -> None:
         if (name := self._need_user()) is None:

@@ -2,73 +2,24 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
 import sys
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from suite.cli import main
+from tests.sites import Site, write_site
 
 ADMIN_PASSWORD = "correct-horse-42"
 REPO = Path(__file__).resolve().parents[2]
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def json(self) -> object:
-        return json.loads(self.out)
-
-
-@dataclass
-class Site:
-    path: Path
-    db_url: str
-    data_dir: Path
-    capsys: pytest.CaptureFixture[str]
-    monkeypatch: pytest.MonkeyPatch
-
-    def run(self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None) -> Result:
-        self.capsys.readouterr()
-        with self.monkeypatch.context() as patch:
-            for key, value in (env or {}).items():
-                patch.setenv(key, value)
-            patch.setattr(sys, "stdin", io.StringIO(stdin or ""))
-            code = main(["--config", str(self.path), *args])
-        captured = self.capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    def sql(self, statement: str, **params: object) -> None:
-        engine = create_engine(self.db_url)
-        with engine.begin() as conn:
-            conn.execute(text(statement), params)
-        engine.dispose()
-
-
-def write_site(tmp_path: Path, db_url: str, **extra: str) -> Path:
-    site = tmp_path / "site.toml"
-    lines = [f'[suite]\nlanguage = "en"\ndata_dir = "{tmp_path / "data"}"\n',
-             f'[database]\nurl = "{db_url}"\n',
-             f'[keyring]\nbackend = "keyrings.alt.file.PlaintextKeyring"\nfile = "{tmp_path / "keyring.cfg"}"\n']
-    lines += [f"[{section}]\n{body}\n" for section, body in extra.items()]
-    site.write_text("\n".join(lines))
-    return site
-
-
 @pytest.fixture
 def site(tmp_path: Path, db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Site:
-    s = Site(write_site(tmp_path, db_url), db_url, tmp_path / "data", capsys, monkeypatch)
+    s = Site(write_site(tmp_path, db_url), db_url, capsys, monkeypatch)
     result = s.run("--json", "init", stdin=ADMIN_PASSWORD + "\n")
     assert result.code == 0, result.err
     assert "administrator admin" in result.json["created"]

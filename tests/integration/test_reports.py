@@ -4,15 +4,11 @@ totals, scope, local days), exports of real runs in the background, and ``venue-
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
 import random
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +16,7 @@ import openpyxl
 import pytest
 from sqlalchemy import event, insert
 
-from suite.cli import main
+from tests.sites import Site, write_site
 from suite.errors import InvalidInput, NotFound, PermissionDenied
 
 ADMIN_PASSWORD = "correct-horse-42"
@@ -30,40 +26,6 @@ JOURNAL = "core.ledger_journal"
 
 
 # ---------------------------------------------------------------- set-up
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-@dataclass
-class Site:
-    path: Path
-    capsys: pytest.CaptureFixture[str]
-    monkeypatch: pytest.MonkeyPatch
-
-    def run(self, *args: str, env: dict[str, str] | None = None, stdin: str = "") -> Result:
-        self.capsys.readouterr()
-        with self.monkeypatch.context() as patch:
-            for key, value in (env or {}).items():
-                patch.setenv(key, value)
-            patch.setattr(sys, "stdin", io.StringIO(stdin))
-            code = main(["--config", str(self.path), *args])
-        captured = self.capsys.readouterr()
-        return Result(code, captured.out, captured.err)
-
-    def app(self) -> Any:
-        from suite.bootstrap import build_app
-        from suite.config import load_settings
-
-        return build_app(load_settings(self.path))
 
 
 @pytest.fixture
@@ -82,10 +44,7 @@ def zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 @pytest.fixture
 def site(tmp_path: Path, db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
          zone: Any) -> Site:
-    path = tmp_path / "site.toml"
-    path.write_text(f'[suite]\nlanguage = "en"\ndata_dir = "{tmp_path / "data"}"\n\n[database]\nurl = "{db_url}"\n\n'
-                    f'[keyring]\nbackend = "keyrings.alt.file.PlaintextKeyring"\nfile = "{tmp_path / "k.cfg"}"\n')
-    s = Site(path, capsys, monkeypatch)
+    s = Site(write_site(tmp_path, db_url), db_url, capsys, monkeypatch)
     assert s.run("init", stdin=ADMIN_PASSWORD + "\n").code == 0
     return s
 
