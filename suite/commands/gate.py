@@ -1,0 +1,221 @@
+"""venue-suite gate simulate | open | status | release
+
+``simulate`` starts a simulated turnstile (OSDP) or relay board on a pseudo-terminal, prints the
+port as a JSON line and takes script commands on standard input (``gates.simulator.control``);
+``--window`` shows the turnstile. ``open``, ``status`` and ``release`` drive the gates of this
+terminal's site file (``[devices.<id>]`` of kind ``osdp-gate`` or ``relay-gate``) directly: they
+need neither the database nor a licence, so an emergency release works when nothing else does.
+Do not run them while the desktop suite holds the same serial port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from typing import Any
+
+from suite.i18n import _
+
+GATE_FACTORIES = {"osdp-gate": "gates.osdp:open_gate", "relay-gate": "gates.relay:open_gate"}
+
+
+def configure(verb: str, parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION")
+    sim = sub.add_parser("simulate", help=_("start a simulated gate on a pseudo-terminal and print its port"))
+    sim.add_argument("--kind", choices=["osdp", "relay"], default="osdp")
+    sim.add_argument("--gate", default="gate-1", help=_("gate id: its OSDP key is the keyring entry osdp-scbk:<id>"))
+    sim.add_argument("--link", help=_("also make this path a link to the port (a stable name for the site file)"))
+    sim.add_argument("--address", type=int, default=1, help=_("OSDP address"))
+    sim.add_argument("--pass-after", type=int, default=800, help=_("someone walks through this many ms after an open"))
+    sim.add_argument("--nobody", action="store_true", help=_("nobody walks through after an open"))
+    sim.add_argument("--window", action="store_true", help=_("show the turnstile in a window"))
+    sim.set_defaults(func=simulate)
+    opener = sub.add_parser("open", help=_("let people through a gate once"))
+    opener.add_argument("--gate", required=True)
+    opener.add_argument("--direction", required=True, type=str.upper, choices=["A", "B"])
+    opener.add_argument("--count", type=int, default=1)
+    opener.add_argument("--timeout", type=float, default=5.0, help=_("seconds to wait for the gate to answer"))
+    opener.set_defaults(func=gate_open)
+    status = sub.add_parser("status", help=_("connect to the configured gates and show their state"))
+    status.add_argument("--gate")
+    status.add_argument("--timeout", type=float, default=3.0)
+    status.set_defaults(func=gate_status)
+    release = sub.add_parser("release", help=_("emergency release: open every gate (or --gate)"))
+    release.add_argument("--gate")
+    release.add_argument("--timeout", type=float, default=3.0)
+    release.set_defaults(func=release_gates)
+
+
+# ------------------------------------------------------------------ the configured gates
+
+def _gate_configs(ctx: Any, only: str | None) -> list[Any]:
+    from suite.device_host import DeviceConfig
+    from suite.errors import NotFound
+
+    configs = []
+    for device_id, table in ctx.settings.devices.items():
+        options = dict(table)
+        kind = options.pop("kind", None)
+        if kind in GATE_FACTORIES and (only is None or device_id == only):
+            configs.append(DeviceConfig(device_id, kind, options))
+    if only is not None and not configs:
+        raise NotFound(_("No gate {id} in the site file: add [devices.{id}] with kind = \"osdp-gate\" or "
+                         "\"relay-gate\".").format(id=only))
+    return configs
+
+
+class _Session:
+    """One gate opened for one command; events collected, stopped at the end."""
+
+    def __init__(self, ctx: Any, config: Any) -> None:
+        from suite.bootstrap import open_secrets
+        from suite.device_host import resolve_factory
+
+        self.config = config
+        self.events: list[Any] = []
+        self.gate = resolve_factory(GATE_FACTORIES[config.kind])(config, self.events.append,
+                                                                 secrets=open_secrets(ctx.settings))
+
+    def __enter__(self) -> "_Session":
+        self.gate.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.gate.stop()
+
+    def wait_online(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self.gate.state().online:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def row(self) -> dict[str, Any]:
+        ok, message = self.gate.health()
+        state = self.gate.state()
+        return {"gate": self.config.id, "kind": self.config.kind, "port": self.config.get("port", ""),
+                "online": state.online, "ok": ok, "mode": state.mode, "message": message}
+
+
+def gate_open(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from suite.device_host import DeviceError
+
+    (config,) = _gate_configs(ctx, args.gate)
+    with _Session(ctx, config) as session:
+        if not session.wait_online(args.timeout):
+            raise DeviceError(session.gate.health()[1])
+        opened = session.gate.open_once(args.direction, args.count)
+        deadline = time.monotonic() + float(config.get("passage_timeout_ms", 5000)) / 1000 * args.count + 1
+        while opened and session.gate.state().pending[args.direction] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        kinds = [e.kind for e in session.events if getattr(e, "detail", None) == args.direction]
+        return {"gate": config.id, "direction": args.direction, "opened": opened,
+                "passed": kinds.count("passed"), "not_passed": kinds.count("not_passed"),
+                "message": "" if opened else session.gate.health()[1]}
+
+
+def gate_status(ctx: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
+    from suite.device_host import DeviceError
+
+    rows = []
+    for config in _gate_configs(ctx, args.gate):
+        try:
+            with _Session(ctx, config) as session:
+                session.wait_online(args.timeout)
+                time.sleep(0.2)  # the controller's first input report (fire alarm, tamper)
+                rows.append(session.row())
+        except DeviceError as exc:
+            rows.append({"gate": config.id, "kind": config.kind, "port": config.get("port", ""), "online": False,
+                         "ok": False, "mode": "", "message": exc.message})
+    return rows
+
+
+def release_gates(ctx: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
+    from suite.device_host import DeviceError
+
+    rows = []
+    for config in _gate_configs(ctx, args.gate):
+        try:
+            with _Session(ctx, config) as session:
+                session.wait_online(args.timeout)
+                sent = session.gate.emergency_release()
+                time.sleep(0.3)  # let the commands leave before the line closes
+                rows.append({**session.row(), "released": sent})
+        except DeviceError as exc:
+            rows.append({"gate": config.id, "released": False, "message": exc.message})
+    return rows
+
+
+# ------------------------------------------------------------------ the simulator
+
+def simulate(ctx: Any, args: argparse.Namespace) -> None:
+    from gates.simulator.control import JsonLines, relay_command, serve, turnstile_command
+    from gates.simulator.pty import PtyPair
+
+    out = JsonLines()
+    with PtyPair(args.link) as pair:
+        if args.kind == "relay":
+            from gates.simulator.relay_board import RelayBoardSimulator
+
+            device: Any = RelayBoardSimulator(pair.device_fd, on_event=out)
+            apply = lambda line: relay_command(device, line)  # noqa: E731
+            kind = "relay-gate"
+        else:
+            from gates.simulator.turnstile import TurnstileSimulator
+            from suite.bootstrap import open_secrets
+
+            key = open_secrets(ctx.settings).get_or_create_key(f"osdp-scbk:{args.gate}", 16)
+            device = TurnstileSimulator(pair.device_fd, key, address=args.address, on_event=out,
+                                        pass_after_ms=None if args.nobody else args.pass_after)
+            apply = lambda line: turnstile_command(device, line)  # noqa: E731
+            kind = "osdp-gate"
+        device.start()
+        out({"event": "ready", "port": pair.name, "gate": args.gate, "kind": kind})
+        print(_("Site file: [devices.{gate}] kind = \"{kind}\", port = \"{port}\". Type commands "
+                "(card, qr, pass, auto, fire, tamper, state, quit); Ctrl-D ends.").format(
+                    gate=args.gate, kind=kind, port=pair.name), file=sys.stderr)
+        try:
+            if args.window and args.kind == "osdp":
+                _run_window(device, lambda stop: serve(sys.stdin, apply, out, stop), args.gate)
+            else:
+                serve(sys.stdin, apply, out)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            device.stop()
+    return None
+
+
+def _run_window(device: Any, serve_stdin: Any, gate_id: str) -> None:
+    import tkinter as tk
+
+    from gates.simulator.window import TurnstileWindow
+    from suite.commands.gui import check_display
+
+    check_display()
+    stop = threading.Event()
+    done = threading.Event()
+
+    def read_stdin() -> None:
+        serve_stdin(stop)
+        done.set()
+
+    threading.Thread(target=read_stdin, name="gate-simulator-stdin", daemon=True).start()
+    root = tk.Tk()
+    window = TurnstileWindow(root, device, _("Turnstile {gate}").format(gate=gate_id))
+
+    def watch() -> None:
+        if done.is_set():
+            root.destroy()
+        else:
+            root.after(200, watch)
+
+    root.after(200, watch)
+    try:
+        root.mainloop()
+    finally:
+        stop.set()
+        window.close()
