@@ -37,6 +37,9 @@ HOST_VERBS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "fill the database with demo data"),
     "report": ("reports", "reports: list, run with parameters, export to xlsx or CSV"),
     "gui": ("gui", "open the desktop suite"),
+    "lab": ("lab", "the virtual device lab: pcscd with virtual readers and cards"),
+    "printer": ("printer", "receipt and ticket printers: test print, reprint queue, virtual printer"),
+    "gate": ("gate", "turnstiles: simulate, open, status"),
 }
 
 
