@@ -20,6 +20,8 @@ def main() -> None:
     bench_ledger.main(["--quick"] if args.quick else [])
     print("\n== Reports: ledger journal of 1,000,000 lines (50,000 with --quick)")
     bench_reports.main(["--quick"] if args.quick else [])
+    print("\n== Printing (ESC/POS to the virtual printer)")
+    bench_printer.main(["--quick"] if args.quick else [])
     print("\n== Desktop shell (Tk under Xvfb)")
     bench_ui.main(["--runs", "3", "--rows", "100000"] if args.quick else [])
 

@@ -64,20 +64,18 @@ def bench_send(folder: Path, jobs: int, transport: str) -> None:
         printer: Printer = open_printer(DeviceConfig("bench", "escpos-printer", options), lambda _e: None)
         printer.start()
         job = render_job(TICKET, data, printer.settings.paper)
+        sent, done = [], []
         try:
-            sent = timed(lambda: printer.print_bytes(job, "ticket"), jobs, warmup=0)
-            virtual.wait_for_jobs(jobs, timeout=60)
-            done = []
-            for _ in range(min(jobs, 100)):
-                count = len(virtual.jobs)
+            for number in range(1, jobs + 1):
                 started = time.perf_counter()
-                printer.print_bytes(job, "ticket")
-                virtual.wait_for_jobs(count + 1, timeout=10)
+                printer.print_bytes(job, "ticket")           # status queries, then the job
+                sent.append((time.perf_counter() - started) * 1000)
+                virtual.wait_for_jobs(number, timeout=10)    # idle again before the next one
                 done.append((time.perf_counter() - started) * 1000)
         finally:
             printer.stop()
         rendered = [record.render_ms for record in virtual.jobs]
-    print(f"  {transport}: status check + send ({len(job):,} bytes): {figures(sent)}")
+    print(f"  {transport}: status check + send ({len(job):,} bytes), printer idle: {figures(sent)}")
     print(f"  {transport}: send until rendered and saved at the virtual printer: {figures(done)}")
     print(f"  {transport}: render at the virtual printer (interpret, draw, PNG): {figures(rendered)}")
 

@@ -104,7 +104,9 @@ class PcscReader:
         self._card_context = self._establish()
         self._alive = True
         self._reader_name = None
-        self._set_health(False, self._no_reader_message([]))
+        names = self._list_readers() or []
+        picked = self._pick(names)
+        self._set_health(*((True, picked) if picked else (False, self._no_reader_message(names))))
         self._thread = threading.Thread(target=self._monitor, name=f"pcsc-{self.device_id}", daemon=True)
         self._thread.start()
 

@@ -119,7 +119,7 @@ class Printer:
                 self._deliver(job)
             except PrinterError as exc:
                 job_id = self.queue.add(job, layout_id, exc.message)
-                log.warning("printer %s: job %s queued: %s", self.device_id, job_id, exc.message)
+                log.info("printer %s: job %s queued: %s", self.device_id, job_id, exc.message)
                 raise type(exc)(" ".join((exc.message, _("The job waits in the reprint queue as number {job}.")
                                           .format(job=job_id))), job_id=job_id) from None
 

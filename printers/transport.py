@@ -75,6 +75,9 @@ class Link:
         except (EscposError, OSError, ValueError) as exc:
             printer._device = False
             raise LinkLost(str(exc).strip().replace("\n", " ")) from None
+        if isinstance(printer.device, socket.socket):
+            # a status query is 3 bytes waiting for a 1-byte answer: do not let Nagle hold it
+            printer.device.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._escpos = printer
 
     def _create(self) -> Escpos:

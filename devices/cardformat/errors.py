@@ -2,14 +2,14 @@
 
 All are ``DeviceError`` (a ``SuiteError``): the UI shows ``message``, the CLI prints it and
 exits non-zero, and ``code`` is a stable machine-readable name. ``CardRemoved`` is the reader
-layer's own error when the driver provides one (``devices.reader``); a block card that raises
-something else for a card that left the field should raise this one.
+layer's own error (``devices.reader.CardRemovedError``): a card that left the field.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from devices.reader import CardRemovedError as CardRemoved
 from suite.device_host import DeviceError
 from suite.i18n import _
 
@@ -78,11 +78,13 @@ class TornWriteRecovered(CardFormatError):
         self.state = state
 
 
-try:  # the reader layer's own error, so callers catch one class whichever layer saw it
-    from devices.reader import CardRemoved as CardRemoved  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - until the reader layer provides it
-    class CardRemoved(DeviceError):  # type: ignore[no-redef]
-        code = "card_removed"
+class OperationRefused(CardFormatError):
+    """The card refused a read, write or value operation after a successful authentication:
+    its access bits are not the ones the format wrote. ``BlockCard`` adapters raise it; the
+    format turns it into ``TamperedCard`` (or ``ForeignCard`` when issuing)."""
 
-        def __init__(self, message: str | None = None, **details: object) -> None:
-            super().__init__(message or _("The card was removed from the reader."), **details)
+    code = "card_refused"
+
+
+__all__ = ["AlreadyIssued", "BlankCard", "CardFormatError", "CardRemoved", "CounterExhausted", "ForeignCard",
+           "OperationRefused", "StaleCardState", "TamperedCard", "TornWriteRecovered"]

@@ -30,7 +30,6 @@ from suite.i18n import _
 
 from devices import mifare
 
-
 BLOCK_SIZE = mifare.BLOCK_SIZE
 IDENTITY_BLOCK = 4
 VALUE_BLOCK = 5
@@ -154,7 +153,8 @@ def record_body(record: Record) -> bytes:
     if not 0 <= record.counter <= MAX_COUNTER:
         raise InvalidInput(_("The transaction counter {counter} is out of range.").format(counter=record.counter))
     if not 0 <= record.value <= MAX_VALUE:
-        raise InvalidInput(_("A purse value is from 0 to {max}; got {value}.").format(max=MAX_VALUE, value=record.value))
+        raise InvalidInput(_("A purse value is from 0 to {max}; got {value}.").format(
+            max=MAX_VALUE, value=record.value))
     if not -2**31 <= record.amount <= MAX_VALUE:
         raise InvalidInput(_("A transaction amount must fit in 32 bits; got {amount}.").format(amount=record.amount))
     return _RECORD_BODY.pack(RECORD_VERSION, record.counter, record.value, record.amount, _epoch(record.time),

@@ -105,14 +105,14 @@ class LabDaemon:
 
     def insert(self, reader: int = 0, uid: str | None = None, name: str | None = None, kind: str = "mifare",
                magic: bool = False, wait: bool = True) -> dict[str, Any]:
-        name = name or (hexstr(parse_hex(uid)) if uid else None)
+        slot = self._slot(reader)
+        name = name or (hexstr(_uid(uid, kind)) if uid else None)
         if not name:
             raise LabError(_("Say which card to insert: a UID or the name of a stored card."))
         for other in self.slots:
             if other.name == name and other.index != reader:
                 raise LabError(_("Card {name} is already on virtual reader {reader}.").format(
                     name=name, reader=other.index))
-        slot = self._slot(reader)
         card = self._load_or_create(name, uid, kind, magic)
         self._take_out(slot)
         gap = slot.removed_at + REMOVAL_GAP - time.monotonic()
@@ -142,16 +142,8 @@ class LabDaemon:
             raise LabError(str(exc)) from None
         if not uid:
             raise LabError(_("No stored card named {name}.").format(name=name))
-        raw_uid = parse_hex(uid)
-        try:
-            if kind == "mifare":
-                card: VirtualCard = MifareClassic1K.blank(raw_uid, magic=magic)
-            elif kind == "cpu":
-                card = CpuCard(raw_uid)
-            else:
-                raise LabError(_("Unknown card kind {kind!r}: mifare or cpu.").format(kind=kind))
-        except ValueError as exc:
-            raise LabError(str(exc)) from None
+        raw_uid = _uid(uid, kind)
+        card: VirtualCard = MifareClassic1K.blank(raw_uid, magic=magic) if kind == "mifare" else CpuCard(raw_uid)
         self.store.save(name, card)
         return card
 
@@ -251,11 +243,8 @@ class LabDaemon:
             if not to_uid:
                 raise LabError(_("A clone onto a genuine card needs --to-uid (its block 0 cannot change), "
                                  "or --magic for a full copy."))
-            uid = parse_hex(to_uid)
-            try:
-                image[0:BLOCK_SIZE] = manufacturer_block(uid)
-            except ValueError as exc:
-                raise LabError(str(exc)) from None
+            uid = _uid(to_uid, "mifare")
+            image[0:BLOCK_SIZE] = manufacturer_block(uid)
             clone = MifareClassic1K(bytes(image), uid_length=len(uid))
             target = new_name or hexstr(uid)
         if any(s.name == target for s in self.slots):
@@ -279,7 +268,7 @@ class LabDaemon:
             elif card is not None:
                 old = card_from_dict(card)
                 if not isinstance(old, MifareClassic1K):
-                    raise DumpError("the dump is not of a MIFARE Classic card")
+                    raise DumpError(_("the dump is not of a MIFARE Classic card"))
                 image = bytes(old.memory)
             else:
                 raise LabError(_("No dump given."))
@@ -336,6 +325,21 @@ class LabDaemon:
     def status(self) -> dict[str, Any]:
         return {"pid": os.getpid(), "lab_dir": str(self.paths.folder), "vpcd_host": self.config.host,
                 "readers": [self._describe(s) for s in self.slots], "stored_cards": self.store.names()}
+
+
+def _uid(text: str, kind: str) -> bytes:
+    """A UID typed by a user: hex, 4 or 7 bytes (a CPU card may also have 10)."""
+    if kind not in ("mifare", "cpu"):
+        raise LabError(_("Unknown card kind {kind!r}: mifare or cpu.").format(kind=kind))
+    sizes = (4, 7) if kind == "mifare" else (4, 7, 10)
+    try:
+        uid = parse_hex(text)
+    except ValueError as exc:
+        raise LabError(_("UID {uid!r}: {reason}").format(uid=text, reason=exc)) from None
+    if len(uid) not in sizes:
+        raise LabError(_("UID {uid!r}: a {kind} card has a UID of {sizes} bytes, not {size}.").format(
+            uid=text, kind=kind, sizes=" or ".join(map(str, sizes)), size=len(uid)))
+    return uid
 
 
 def main(argv: list[str] | None = None) -> None:

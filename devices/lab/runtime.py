@@ -7,10 +7,16 @@ Used by ``venue-suite lab start|stop|status`` and by the test fixture
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -156,4 +162,72 @@ class LabRuntime:
         return result
 
 
-__all__ = ["LabRuntime"]
+def free_port_pair() -> int:
+    """A port p with p and p + 1 free on every interface (vpcd binds 0.0.0.0)."""
+    for _attempt in range(50):
+        base = 36000 + secrets.randbelow(20000)
+        sockets = []
+        try:
+            for port in (base, base + 1):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("0.0.0.0", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise LabError(_("No two consecutive free TCP ports found for vpcd."))
+
+
+OWNER_FILE = "owner.pid"
+PRIVATE_PREFIX = "vs-lab-"
+
+
+def sweep_abandoned_labs() -> list[str]:
+    """Stop and delete private labs whose owning process died without cleaning up (a killed test run)."""
+    swept = []
+    for folder in Path(tempfile.gettempdir()).glob(PRIVATE_PREFIX + "*"):
+        try:
+            owner = int((folder / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        if pid_alive(owner):
+            continue
+        try:
+            LabRuntime(folder).stop(timeout=2)
+        except (LabError, OSError, ValueError):
+            pass
+        shutil.rmtree(folder, ignore_errors=True)
+        swept.append(str(folder))
+    return swept
+
+
+@contextmanager
+def private_lab(mode: str | None = None, readers: int = 2) -> Iterator[LabRuntime]:
+    """A throw-away lab for tests and benchmarks: free vpcd ports, a temporary folder, pcscd on the
+    system socket when none runs there (else isolated, ``mode`` forces one), this process's
+    ``PCSCLITE_CSOCK_NAME`` pointed at it for as long as it lives; everything stopped and deleted
+    afterwards. Set it up before this process's first PC/SC call."""
+    sweep_abandoned_labs()
+    folder = Path(tempfile.mkdtemp(prefix=PRIVATE_PREFIX))
+    (folder / OWNER_FILE).write_text(str(os.getpid()))
+    if mode is None:
+        mode = "isolated" if socket_alive(SYSTEM_SOCKET) else "system"
+    runtime = LabRuntime(folder, LabConfig(base_port=free_port_pair(), readers=readers))
+    previous = os.environ.get(ENV_SOCKET)
+    try:
+        runtime.start(pcscd=mode)
+        os.environ.update(runtime.client_env())
+        yield runtime
+    finally:
+        runtime.stop()
+        if previous is None:
+            os.environ.pop(ENV_SOCKET, None)
+        else:
+            os.environ[ENV_SOCKET] = previous
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+__all__ = ["LabRuntime", "free_port_pair", "private_lab", "sweep_abandoned_labs"]

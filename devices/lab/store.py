@@ -18,6 +18,7 @@ from devices.apdu import hexstr, parse_hex
 from devices.lab.cpu_card import CpuCard
 from devices.lab.mifare_card import MifareClassic1K
 from devices.mifare import BLOCK_COUNT, BLOCK_SIZE
+from suite.i18n import _
 
 FORMAT = "venue-suite-lab-card/1"
 BINARY_SIZE = BLOCK_COUNT * BLOCK_SIZE
@@ -41,7 +42,8 @@ def card_to_dict(card: VirtualCard) -> dict[str, Any]:
 
 def card_from_dict(data: dict[str, Any]) -> VirtualCard:
     if data.get("format") != FORMAT:
-        raise DumpError(f"not a lab card dump (format {data.get('format')!r}, expected {FORMAT!r})")
+        raise DumpError(_("not a lab card dump (format {found!r}, expected {expected!r})").format(
+            found=data.get("format"), expected=FORMAT))
     try:
         if data["kind"] == "mifare_classic":
             memory = b"".join(parse_hex(block) for block in data["blocks"])
@@ -52,13 +54,13 @@ def card_from_dict(data: dict[str, Any]) -> VirtualCard:
                             for aid, files in data["applications"].items()}
             return CpuCard(parse_hex(data["uid"]), applications, parse_hex(data["historical"]))
     except (KeyError, TypeError, ValueError) as exc:
-        raise DumpError(f"damaged lab card dump: {exc}") from None
-    raise DumpError(f"unknown card kind {data.get('kind')!r}")
+        raise DumpError(_("damaged lab card dump: {reason}").format(reason=exc)) from None
+    raise DumpError(_("unknown card kind {kind!r}").format(kind=data.get("kind")))
 
 
 def binary_image(card: VirtualCard) -> bytes:
     if not isinstance(card, MifareClassic1K):
-        raise DumpError("only a MIFARE Classic 1K has a binary image")
+        raise DumpError(_("only a MIFARE Classic 1K has a binary image"))
     return bytes(card.memory)
 
 
@@ -69,17 +71,17 @@ def read_dump(content: bytes) -> dict[str, Any] | bytes:
     try:
         data = json.loads(content)
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise DumpError(f"neither a {BINARY_SIZE}-byte MIFARE Classic 1K image nor a JSON lab dump "
-                        f"({len(content)} bytes)") from None
+        raise DumpError(_("neither a {expected}-byte MIFARE Classic 1K image nor a JSON lab dump ({size} bytes)").format(
+            expected=BINARY_SIZE, size=len(content))) from None
     if not isinstance(data, dict):
-        raise DumpError("a JSON lab dump is an object")
+        raise DumpError(_("a JSON lab dump is an object"))
     card_from_dict(data)  # validate now, not half-way through a restore
     return data
 
 
 def check_name(name: str) -> str:
     if not _NAME.match(name):
-        raise ValueError(f"card name {name!r}: letters, digits, '.', '_' and '-' only (at most 64)")
+        raise DumpError(_("card name {name!r}: letters, digits, '.', '_' and '-' only (at most 64)").format(name=name))
     return name
 
 
@@ -101,7 +103,7 @@ class CardStore:
         except FileNotFoundError:
             raise KeyError(name) from None
         except json.JSONDecodeError as exc:
-            raise DumpError(f"{path}: damaged ({exc})") from None
+            raise DumpError(_("{path}: damaged ({reason})").format(path=path, reason=exc)) from None
 
     def save(self, name: str, card: VirtualCard) -> None:
         path = self.path(name)

@@ -14,21 +14,16 @@ import codecs
 import hashlib
 from dataclasses import dataclass, field, replace
 
-import barcode as pybarcode
-import qrcode
 from PIL import Image, ImageDraw
 
 from printers.fonts import load_font
 from printers.virtual.interpreter import Command
+from printers.virtual.symbols import BARCODES, QR_LEVELS, barcode_picture, code128_text, qr_picture
 
 CELL, CHAR_HEIGHT, BASELINE, DEFAULT_SPACING = 12, 24, 21, 30
 MARGIN = 16                    # white paper above the first and below the last line
 CODEPAGES = {0: "cp437", 2: "cp850", 3: "cp860", 4: "cp863", 5: "cp865", 16: "cp1252", 17: "cp866",
              18: "cp852", 19: "cp858"}
-BARCODES = {0: "upca", 65: "upca", 2: "ean13", 67: "ean13", 3: "ean8", 68: "ean8", 4: "code39", 69: "code39",
-            5: "itf", 70: "itf", 6: "codabar", 71: "codabar", 73: "code128"}
-QR_LEVELS = {48: qrcode.constants.ERROR_CORRECT_L, 49: qrcode.constants.ERROR_CORRECT_M,
-             50: qrcode.constants.ERROR_CORRECT_Q, 51: qrcode.constants.ERROR_CORRECT_H}
 
 
 @dataclass(frozen=True)
@@ -97,25 +92,6 @@ def _draw_text(span: Span) -> Image.Image:
     if style.invert:
         picture = picture.point(lambda v: 255 - v)
     return picture
-
-
-def code128_text(data: bytes) -> str:
-    """ESC/POS CODE128 data (``{A``/``{B``/``{C`` code-set switches, ``{{`` for ``{``) as text."""
-    text, code_set, index = [], "B", 0
-    while index < len(data):
-        byte = data[index]
-        if byte == ord("{") and index + 1 < len(data):
-            following = chr(data[index + 1])
-            if following in "ABC":
-                code_set, index = following, index + 2
-                continue
-            if following == "{":
-                text.append("{")
-                index += 2
-                continue
-        text.append(f"{byte:02d}" if code_set == "C" else chr(byte))
-        index += 1
-    return "".join(text)
 
 
 class Page:
@@ -304,14 +280,11 @@ class Page:
         if not self.modes.qr_data:
             self.error(f"GS ( k QR print with no stored data at offset {command.offset}")
             return
-        code = qrcode.QRCode(error_correction=QR_LEVELS[self.modes.qr_level], box_size=self.modes.qr_size, border=0)
         try:
-            code.add_data(self.modes.qr_data)
-            code.make(fit=True)
-        except (ValueError, qrcode.exceptions.DataOverflowError) as exc:
+            picture = qr_picture(self.modes.qr_data, self.modes.qr_level, self.modes.qr_size)
+        except ValueError as exc:
             self.error(f"GS ( k QR data cannot be encoded ({exc}) at offset {command.offset}")
             return
-        picture = code.make_image().get_image().convert("L")
         if picture.width > self.dots:
             self.error(f"QR code {picture.width} dots wide does not fit the {self.dots}-dot paper: not printed")
             return
@@ -324,16 +297,10 @@ class Page:
             self.error(f"GS k barcode system {command.args[0]} is not supported by this printer")
             return
         try:
-            pattern = pybarcode.get(kind, text).build()[0]
-        except Exception as exc:  # noqa: BLE001 - python-barcode raises many kinds for bad data
+            picture = barcode_picture(kind, text, self.modes.barcode_module, self.modes.barcode_height)
+        except ValueError as exc:
             self.error(f"GS k {kind.upper()} data {text!r} is not valid: {exc}")
             return
-        module, height = self.modes.barcode_module, self.modes.barcode_height
-        picture = Image.new("L", (len(pattern) * module, height), 255)
-        draw = ImageDraw.Draw(picture)
-        for index, bit in enumerate(pattern):
-            if bit == "1":
-                draw.rectangle((index * module, 0, index * module + module - 1, height - 1), fill=0)
         if picture.width > self.dots:
             self.error(f"{kind.upper()} barcode {picture.width} dots wide does not fit the paper: not printed")
             return

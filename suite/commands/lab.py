@@ -168,10 +168,16 @@ def run_dump(ctx: Any, args: argparse.Namespace) -> Any:
     return [{"sector": n // 4, "block": n, "data": block} for n, block in enumerate(card["blocks"])]
 
 
-def run_clone(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
-    result: dict[str, Any] = _call(ctx, args, "clone", reader=args.reader, name=args.name, to_uid=args.to_uid,
-                                   magic=args.magic, new_name=args.new_name, insert=args.insert)
+def _flatten(result: dict[str, Any]) -> dict[str, Any]:
+    inserted = result.pop("inserted", None)
+    if inserted is not None:
+        result["on_reader"] = inserted["reader"]
     return result
+
+
+def run_clone(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
+    return _flatten(_call(ctx, args, "clone", reader=args.reader, name=args.name, to_uid=args.to_uid,
+                          magic=args.magic, new_name=args.new_name, insert=args.insert))
 
 
 def run_restore(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
@@ -190,8 +196,7 @@ def run_restore(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
         params["binary"] = base64.b64encode(dump).decode()
     else:
         params["card"] = dump
-    result: dict[str, Any] = _call(ctx, args, "restore", **params)
-    return result
+    return _flatten(_call(ctx, args, "restore", **params))
 
 
 def run_tear(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:

@@ -9,6 +9,7 @@ configured printer; ``virtual start`` runs the virtual ESC/POS printer in the fo
 from __future__ import annotations
 
 import argparse
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -75,9 +76,15 @@ def _configured(ctx: Any, device_id: str | None) -> Any:
     tables = {name: dict(table) for name, table in ctx.settings.devices.items() if table.get("kind") == KIND}
     if device_id is None and len(tables) == 1:
         device_id = next(iter(tables))
+    if device_id is None and not tables:
+        raise ConfigError(_('No ESC/POS printer is configured: add [devices.<id>] with kind = "escpos-printer", '
+                            "or give --host or --serial."))
+    if device_id is None:
+        raise ConfigError(_("Several printers are configured ({ids}): choose one with --device.").format(
+            ids=", ".join(sorted(tables))))
     if device_id not in tables:
         raise ConfigError(_("No ESC/POS printer {id!r} in the configuration; configured: {ids}.").format(
-            id=device_id or "", ids=", ".join(sorted(tables)) or "-"))
+            id=device_id, ids=", ".join(sorted(tables)) or "-"))
     options = tables[device_id]
     options.pop("kind")
     options.setdefault("data_dir", str(ctx.settings.data_dir))
@@ -140,23 +147,36 @@ def queue_drop(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
 
 def virtual_start(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
     from printers.virtual import PrinterState, VirtualPrinter
+    from printers.virtual.state import write_state
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    write_state(out / "state.json", online=args.online is not False, paper=args.paper_state or "ok")
     state = PrinterState(out / "state.json", online=args.online is not False, paper=args.paper_state or "ok",
                          paper_out_after=args.paper_out_after)
-    printer = VirtualPrinter(out, paper_mm=args.paper, host=args.host, port=args.port, state=state).start()
+    try:
+        printer = VirtualPrinter(out, paper_mm=args.paper, host=args.host, port=args.port, state=state).start()
+    except OSError as exc:
+        from suite.errors import InvalidInput
+
+        raise InvalidInput(_("Cannot listen on {host}:{port}: {reason}").format(
+            host=args.host, port=args.port, reason=exc.strerror or exc)) from None
     where = [f"{printer.host}:{printer.port}"]
     if args.pty:
         where.append(printer.serve_pty())
     print(_("Virtual {mm} mm printer on {where}; jobs go to {out}. Ctrl-C stops it.").format(
         mm=args.paper, where=", ".join(where), out=out.resolve()), flush=True)
+    def interrupted(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupted)     # stop cleanly when killed too
     try:
         while True:
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         printer.stop()
     return {"jobs": len(printer.jobs), "folder": str(out.resolve())}
 

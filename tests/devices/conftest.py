@@ -12,9 +12,11 @@ Fixtures for every test under ``tests/devices/``:
 * ``lab``: the same handle for one test; afterwards every card is taken off the readers.
 * ``events``: an ``EventRecorder`` to pass as a driver's ``post``; ``events.wait_for(CardPresented)``.
 * ``reader``: a started ``devices.pcsc.PcscReader`` on virtual reader 0, posting to ``events``.
+* ``vpcd_port``: a free TCP port pair, for a test that starts a lab of its own.
 
 Use a fresh UID per test (``lab.new_uid()``): cards persist in the lab folder for the session.
-Close pyscard connections (stop readers) before the session ends; the fixture stops pcscd last.
+Close pyscard connections (stop readers) before the session ends; the fixture stops pcscd last and
+deletes the lab folder. A lab left behind by a killed test run is stopped at the next start.
 """
 
 from __future__ import annotations
@@ -22,43 +24,19 @@ from __future__ import annotations
 import os
 import queue
 import secrets
-import socket
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from devices.lab.control import LabClient
-from devices.lab.paths import LabConfig
-from devices.lab.pcscd import ENV_SOCKET, SYSTEM_SOCKET, socket_alive
-from devices.lab.runtime import LabRuntime
+from devices.lab.runtime import LabRuntime, free_port_pair, private_lab
 from suite.device_host import DeviceConfig
 
 READER_TIMEOUT = 10.0
 EVENT_TIMEOUT = 3.0     # pcscd polls card presence every 400 ms
 E = TypeVar("E")
-
-
-def free_port_pair() -> int:
-    """A port p with p and p + 1 free on every interface (vpcd binds 0.0.0.0)."""
-    for _attempt in range(50):
-        base = 36000 + secrets.randbelow(20000)
-        sockets = []
-        try:
-            for port in (base, base + 1):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("0.0.0.0", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError("no two consecutive free TCP ports found for vpcd")
 
 
 class EventRecorder:
@@ -157,36 +135,29 @@ class LabHandle:
                            f"(found {found}); see {self.runtime.paths.pcscd_log}")
 
 
-def _pcscd_mode() -> str:
+def _forced_mode() -> str | None:
     forced = os.environ.get("VENUE_SUITE_LAB_PCSCD", "")
-    if forced in ("system", "isolated"):
-        return forced
-    return "isolated" if socket_alive(SYSTEM_SOCKET) else "system"
+    return forced if forced in ("system", "isolated") else None
 
 
 @pytest.fixture(scope="session")
 def card_lab() -> Iterator[LabHandle]:
-    folder = Path(tempfile.mkdtemp(prefix="vs-lab-"))
-    runtime = LabRuntime(folder, LabConfig(base_port=free_port_pair()))
-    runtime.start(pcscd=_pcscd_mode())
-    previous = os.environ.get(ENV_SOCKET)
-    os.environ.update(runtime.client_env())
-    handle = LabHandle(runtime)
-    try:
+    with private_lab(_forced_mode()) as runtime:
+        handle = LabHandle(runtime)
         handle.wait_for_readers()
         yield handle
-    finally:
-        runtime.stop()
-        if previous is None:
-            os.environ.pop(ENV_SOCKET, None)
-        else:
-            os.environ[ENV_SOCKET] = previous
 
 
 @pytest.fixture
 def lab(card_lab: LabHandle) -> Iterator[LabHandle]:
     yield card_lab
     card_lab.clear()
+
+
+@pytest.fixture
+def vpcd_port() -> int:
+    """A free port pair for a second lab (``venue-suite lab start --port``)."""
+    return free_port_pair()
 
 
 @pytest.fixture

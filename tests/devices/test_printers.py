@@ -22,7 +22,6 @@ from PIL import Image
 from printers.device import PaperOut, Printer, PrinterOffline, PrinterUnreachable, open_printer
 from printers.fonts import text_columns
 from printers.layouts import BUILTIN_LAYOUTS, RECEIPT, TICKET
-from printers.queue import ReprintQueue
 from printers.raster import text_line_image
 from printers.render import render_job
 from printers.samples import sample_data
@@ -30,6 +29,7 @@ from printers.settings import PAPER, PaperSettings, printer_settings
 from printers.virtual import VirtualPrinter
 from printers.virtual.interpreter import CommandParser
 from printers.virtual.page import Page
+import suite.i18n as i18n
 from suite.device_host import DeviceConfig, DeviceHost
 from suite.errors import ConfigError, InvalidInput
 from suite.events import DeviceHealth
@@ -40,13 +40,6 @@ MakePrinter = Callable[..., Printer]
 @pytest.fixture
 def virtual(tmp_path: Path) -> Iterator[VirtualPrinter]:
     printer = VirtualPrinter(tmp_path / "jobs", paper_mm=80, port=0).start()
-    yield printer
-    printer.stop()
-
-
-@pytest.fixture
-def virtual58(tmp_path: Path) -> Iterator[VirtualPrinter]:
-    printer = VirtualPrinter(tmp_path / "jobs58", paper_mm=58, port=0).start()
     yield printer
     printer.stop()
 
@@ -150,18 +143,26 @@ def test_ticket_qr_code_decodes_to_the_payload(tmp_path: Path, make_printer: Mak
         assert "流浪地球2" in lines and any(line.endswith("3号厅 IMAX") for line in lines)
 
 
-def test_every_layout_fits_both_widths_in_both_modes() -> None:
-    for layout_id, layout in BUILTIN_LAYOUTS.items():
-        for paper_mm, (columns, dots) in PAPER.items():
-            for chinese in ("gb18030", "raster"):
-                job = render_job(layout, sample_data(layout_id, chinese=True), PaperSettings(paper_mm, chinese))
-                parser, page = CommandParser(), Page(dots)
-                for command in parser.feed(job) + parser.finish():
-                    page.apply(command)
-                printed = page.finish()
-                assert printed.errors == (), (layout_id, paper_mm, chinese)
-                assert printed.transcript.rstrip().endswith("[CUT]")
-                assert all(text_columns(line) <= columns for line in text_lines(printed.transcript))
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+def test_every_layout_fits_both_widths_in_both_modes(language: str) -> None:
+    """Labels are translated when a job is rendered: both languages must fit 32 and 48 columns."""
+    previous = i18n.current_language()
+    i18n.set_language(language)
+    try:
+        for layout_id, layout in BUILTIN_LAYOUTS.items():
+            for paper_mm, (columns, dots) in PAPER.items():
+                for chinese in ("gb18030", "raster"):
+                    job = render_job(layout, sample_data(layout_id, chinese=language != "en"),
+                                     PaperSettings(paper_mm, chinese))
+                    parser, page = CommandParser(), Page(dots)
+                    for command in parser.feed(job) + parser.finish():
+                        page.apply(command)
+                    printed = page.finish()
+                    assert printed.errors == (), (layout_id, paper_mm, chinese)
+                    assert printed.transcript.rstrip().endswith("[CUT]")
+                    assert all(text_columns(line) <= columns for line in text_lines(printed.transcript))
+    finally:
+        i18n.set_language(previous)
 
 
 def test_missing_data_is_a_clear_error() -> None:

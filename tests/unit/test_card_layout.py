@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devices.cardformat import (
-    AlreadyIssued, BlankCard, CardFormat, ForeignCard, StaleCardState, TamperedCard, TornWriteRecovered,
+    AlreadyIssued, BlankCard, CardFormat, ForeignCard, OperationRefused, StaleCardState, TamperedCard,
+    TornWriteRecovered,
 )
 from devices.cardformat.access import (
     PURSE_SECTOR_ACCESS, SLOT_SECTOR_ACCESS, TRANSPORT_TRAILER, InconsistentAccessBits, access_bytes,
@@ -50,18 +51,25 @@ class EmulatedCard:
         return True
 
     def read_block(self, block: int) -> bytes:
-        return self.chip.read(block)
+        return self._do(self.chip.read, block)
 
     def write_block(self, block: int, data: bytes) -> None:
-        self.chip.write(block, data)
+        self._do(self.chip.write, block, data)
 
     def increment(self, block: int, amount: int) -> None:
-        self.chip.increment(block, amount)
-        self.chip.transfer(block)
+        self._do(self.chip.increment, block, amount)
+        self._do(self.chip.transfer, block)
 
     def decrement(self, block: int, amount: int) -> None:
-        self.chip.decrement(block, amount)
-        self.chip.transfer(block)
+        self._do(self.chip.decrement, block, amount)
+        self._do(self.chip.transfer, block)
+
+    @staticmethod
+    def _do(operation, *args):  # type: ignore[no-untyped-def]
+        try:
+            return operation(*args)
+        except CardRefused as exc:
+            raise OperationRefused(str(exc)) from exc
 
     def poke(self, block: int, data: bytes) -> None:
         """Change memory behind the chip's back, as an attacker with a cracked key could."""
@@ -356,6 +364,15 @@ def test_tampered_data(fmt: CardFormat, card: EmulatedCard, block: int, offset: 
     data[offset] ^= 0x01
     card.poke(block, bytes(data))
     with pytest.raises(TamperedCard, match="altered"):
+        fmt.read(card)
+
+
+def test_changed_access_bits_are_tampered(fmt: CardFormat, card: EmulatedCard) -> None:
+    """Someone with key B made the record sector readable with key B only."""
+    issue(fmt, card)
+    keys = sector_keys(MASTER, UID, 2)
+    card.poke(11, purse_trailer(keys.key_a, (0b011, 0b011, 0b011, 0b011), keys.key_b))
+    with pytest.raises(TamperedCard):
         fmt.read(card)
 
 

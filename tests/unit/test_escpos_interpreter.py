@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from printers.virtual.interpreter import CommandParser
-from printers.virtual.page import Page, code128_text
+from printers.virtual.page import Page
+from printers.virtual.symbols import code128_text
 from printers.virtual.state import PrinterState
 
 ESC, GS, FS, DLE = b"\x1b", b"\x1d", b"\x1c", b"\x10"
