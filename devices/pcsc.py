@@ -22,7 +22,7 @@ from smartcard import scard
 
 from devices.apdu import card_kind_from_atr, hexstr, split_response
 from devices.mifare import apdu_get_uid
-from devices.reader import Card, CardError, CardRemovedError, NoCard
+from devices.reader import Card, CardError, NoCard
 from suite.device_host import DeviceConfig, DeviceError, Post
 from suite.errors import ConfigError
 from suite.events import CardPresented, CardRemoved, ReaderAdded, ReaderRemoved
@@ -176,9 +176,12 @@ class PcscReader:
         self._health = (ok, message)
 
     def _no_reader_message(self, names: list[str]) -> str:
-        wanted = repr(self._match) if self._match else _("any")
-        return _("No card reader matching {match} (number {index}) is connected; readers: {names}.").format(
-            match=wanted, index=self._index, names=", ".join(names) or _("none"))
+        found = ", ".join(names) or _("none")
+        if not self._match:
+            return _("No card reader number {index} is connected; readers: {names}.").format(
+                index=self._index, names=found)
+        return _("No card reader matching {match!r} (number {index}) is connected; readers: {names}.").format(
+            match=self._match, index=self._index, names=found)
 
     def _list_readers(self) -> list[str] | None:
         hresult, names = scard.SCardListReaders(self._monitor_context, [])
