@@ -246,7 +246,9 @@ class TurnstileLogic:
                 self._tamper = active
                 self._post(GateEvent(self.device_id, "tamper", "on" if active else "off"))
 
-    def on_link(self, up: bool) -> None:
+    def on_link(self, up: bool, *, apply_mode: bool = True) -> None:
+        """The controller answers (or stopped). ``apply_mode=False``: the driver calls
+        ``apply_mode()`` itself once it knows the inputs (a fire alarm already on)."""
         with self._lock:
             if up == self._online:
                 return
@@ -255,8 +257,13 @@ class TurnstileLogic:
                 for direction in DIRECTIONS:
                     self._expire(direction)
             self._post(GateEvent(self.device_id, "online" if up else "offline"))
-            if up:
+            if up and apply_mode:
                 self._apply_mode()
+
+    def apply_mode(self) -> None:
+        """Drive the outputs to the current mode: locked, free, emergency or fire."""
+        with self._lock:
+            self._apply_mode()
 
     def tick(self) -> None:
         """Called often by the driver's thread: passages whose deadline went by."""

@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 KEY_BYTES = 16
 CONNECT_TIMEOUT = 3.0
+MODE_WAIT = 0.5
+REFRESH_INTERVAL = 0.005
 MAX_BACKOFF = 8.0
 
 
@@ -88,6 +90,18 @@ class SerialChannel(Channel):
             pass
 
 
+class _ControlPanel(ControlPanel):
+    """libosdp's panel with a 5 ms refresh cycle instead of 20 ms: a queued command leaves
+    sooner (scan-to-relay p50 ~60 ms -> ~20 ms here) for a few hundred cheap calls a second."""
+
+    @staticmethod
+    def refresh(event: threading.Event, lock: threading.Lock, ctx: Any) -> None:
+        while not event.is_set():
+            with lock:
+                ctx.refresh()
+            time.sleep(REFRESH_INTERVAL)
+
+
 class OsdpGate(TurnstileLogic):
     def __init__(self, config: DeviceConfig, post: Post, key: bytes) -> None:
         super().__init__(config.id, post, passage_timeout_ms=option_ms(config, "passage_timeout_ms", 5000, 100))
@@ -116,6 +130,7 @@ class OsdpGate(TurnstileLogic):
         self._backoff = 0.5
         self._key_refused = False
         self._inputs: bytes | None = None
+        self._apply_due = 0.0
         self._qr = profile.ChunkAssembler()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -168,6 +183,10 @@ class OsdpGate(TurnstileLogic):
     def wait_online(self, timeout: float) -> bool:
         return self._online_event.wait(timeout)
 
+    def inputs_known(self) -> bool:
+        """The controller reported its inputs since it came online (fire alarm, sensors)."""
+        return self.state().online and self._inputs is not None
+
     def indicate(self, accepted: bool) -> None:
         with self._lock:
             if not self._online:
@@ -195,7 +214,7 @@ class OsdpGate(TurnstileLogic):
         self._channel.discard_input()
         info = PDInfo(self._address, self._channel, scbk=self._key,
                       flags=[LibFlag.EnforceSecure, LibFlag.EnableNotification])
-        cp = ControlPanel([info], log_level=LogLevel.Error)
+        cp = _ControlPanel([info], log_level=LogLevel.Error)
         cp.start()
         self._key_refused = False
         self._inputs = None
@@ -250,8 +269,13 @@ class OsdpGate(TurnstileLogic):
         secure = cp.is_sc_active(self._address)
         if secure and not self._online:
             self._backoff = 0.5
-            self.on_link(True)
+            # the outputs follow once the first input report says whether the fire alarm is on
+            self._apply_due = now + MODE_WAIT
+            self.on_link(True, apply_mode=False)
             self._online_event.set()
+        elif self._apply_due and (now >= self._apply_due or self._inputs is not None):
+            self._apply_due = 0.0
+            self.apply_mode()
         elif self._online and (not secure or now - self._channel.last_rx > self._offline_after):
             self._drop("the controller stopped answering")
         elif not self._online and now - self._attempt_started > CONNECT_TIMEOUT:
@@ -316,10 +340,13 @@ class OsdpGate(TurnstileLogic):
         def level(values: bytes, index: int) -> bool:
             return index < len(values) and bool(values[index])
 
-        previous, self._inputs = self._inputs, report
-        fire = level(report, self._fire_input) != self._fire_nc
-        self.on_fire_alarm(fire)
+        previous = self._inputs
+        self.on_fire_alarm(level(report, self._fire_input) != self._fire_nc)
+        self._inputs = report
         if previous is None:  # the first report after connecting is the baseline, not an edge
+            if self._apply_due:
+                self._apply_due = 0.0
+                self.apply_mode()
             return
         for direction in DIRECTIONS:
             index = self._pass_inputs[direction]

@@ -98,6 +98,9 @@ class RelayGate(TurnstileLogic):
     def indicate(self, accepted: bool) -> None:
         return None
 
+    def inputs_known(self) -> bool:
+        return self.state().online
+
     # ------------------------------------------------------------- outputs
 
     def _output_pulse(self, direction: str) -> None:

@@ -98,7 +98,7 @@ def osdp_gate(pair: PtyPair, turnstile: SimulatorProcess, secret_store: Any, eve
     try:
         events.gate("online")
         turnstile.wait_for(lambda e: e.get("event") == "secure_channel" and e["active"])
-        events.settle(0.15)  # the controller's first input report
+        wait_until(gate.inputs_known)  # the controller's first input report
         yield gate
     finally:
         gate.stop()
@@ -370,3 +370,37 @@ def test_valid_frames_survive_any_split(frames: list[tuple[int, bool]], data: st
     for start, end in zip([0, *cuts], [*cuts, len(stream)]):
         got += parser.feed(stream[start:end])
     assert got == [Frame(0xA1, n, on) for n, on in frames] and not parser.pending
+
+
+# ------------------------------------------------------------------ the CLI verb
+
+def test_gate_cli_status_open_and_release(tmp_path: Any, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch, pair: PtyPair) -> None:
+    from suite.bootstrap import open_secrets
+    from suite.config import load_settings
+    from tests.sites import Site, write_site
+
+    devices = (f'[devices.gate-7]\nkind = "osdp-gate"\nport = "{pair.port}"\npassage_timeout_ms = {PASSAGE_MS}\n'
+               '[devices.lane-9]\nkind = "relay-gate"\nport = "/dev/no-such-board"\n')
+    path = write_site(tmp_path, f"sqlite:///{tmp_path / 'unused.db'}")
+    path.write_text(path.read_text() + "\n" + devices)
+    site = Site(path, "", capsys, monkeypatch)
+    sim = SimulatorProcess("turnstile", pair, keyring_args(open_secrets(load_settings(path)), "osdp-scbk:gate-7")
+                           + ["--pass-after", "100"]).start()
+    try:
+        status = site.run("--json", "gate", "status", "--timeout", "3")
+        assert status.code == 0, status.err
+        rows = {row["gate"]: row for row in status.json}
+        assert rows["gate-7"]["online"] is True and rows["gate-7"]["ok"] is True and rows["gate-7"]["mode"] == "locked"
+        assert rows["lane-9"]["ok"] is False and "/dev/no-such-board" in rows["lane-9"]["message"]
+        opened = site.run("--json", "gate", "open", "--gate", "gate-7", "--direction", "b")
+        assert opened.code == 0, opened.err
+        assert opened.json == {"gate": "gate-7", "direction": "B", "opened": True, "passed": 1, "not_passed": 0}
+        sim.wait_for(is_output("B", 5))
+        released = site.run("--json", "gate", "release", "--gate", "gate-7")
+        assert released.code == 0 and released.json[0]["released"] is True
+        sim.wait_for(is_output("A", 2))
+        missing = site.run("gate", "open", "--gate", "nope", "--direction", "A")
+        assert missing.code == 1 and "No gate nope" in missing.err
+    finally:
+        sim.stop()
