@@ -6,7 +6,7 @@ import argparse
 import platform
 import os
 
-from bench import bench_cli, bench_ledger, bench_printer, bench_purse, bench_reports, bench_ui
+from bench import bench_cards, bench_cli, bench_ledger, bench_printer, bench_purse, bench_reports, bench_ui
 
 
 def main() -> None:
@@ -20,6 +20,8 @@ def main() -> None:
     bench_ledger.main(["--quick"] if args.quick else [])
     print("\n== Reports: ledger journal of 1,000,000 lines (50,000 with --quick)")
     bench_reports.main(["--quick"] if args.quick else [])
+    print("\n== Card readers through pcscd (virtual card lab)")
+    bench_cards.main(["--quick"] if args.quick else [])
     print("\n== Card purse through pcscd (virtual card lab)")
     bench_purse.main(["--quick"] if args.quick else [])
     print("\n== Printing (ESC/POS to the virtual printer)")
