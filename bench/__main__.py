@@ -6,7 +6,7 @@ import argparse
 import platform
 import os
 
-from bench import bench_cards, bench_cli, bench_ledger, bench_printer, bench_purse, bench_reports, bench_ui
+from bench import bench_cards, bench_cli, bench_gates, bench_ledger, bench_printer, bench_purse, bench_reports, bench_ui
 
 
 def main() -> None:
@@ -24,6 +24,8 @@ def main() -> None:
     bench_cards.main(["--quick"] if args.quick else [])
     print("\n== Card purse through pcscd (virtual card lab)")
     bench_purse.main(["--quick"] if args.quick else [])
+    print("\n== Gates (OSDP and relay board on pseudo-terminals)")
+    bench_gates.main(["--quick"] if args.quick else [])
     print("\n== Printing (ESC/POS to the virtual printer)")
     bench_printer.main(["--quick"] if args.quick else [])
     print("\n== Desktop shell (Tk under Xvfb)")

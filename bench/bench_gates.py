@@ -20,7 +20,6 @@ import statistics
 import threading
 import time
 import uuid
-from typing import Any
 
 from gates.osdp import open_gate
 from gates.relay import RelayGate

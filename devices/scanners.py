@@ -22,18 +22,15 @@ import codecs
 import logging
 import threading
 import time
-from typing import Any
-
 import serial
 
-from suite.device_host import DeviceConfig, DeviceError
+from suite.device_host import DeviceConfig, DeviceError, Post
 from suite.events import ScanEvent
 from suite.i18n import _
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = {"cr": b"\r", "lf": b"\n", "crlf": b"\r\n", "none": b""}
-Post = Any
 
 
 class SerialScanner:

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from suite.device_host import DeviceError
+from suite.device_host import DeviceConfig, DeviceError
 from suite.errors import InvalidInput
 from suite.events import GateEvent
 from suite.i18n import _
@@ -81,9 +81,9 @@ def parse_direction(value: str) -> str:
     return direction
 
 
-def option_ms(options: object, key: str, default: int, minimum: int = 0) -> int:
+def option_ms(config: DeviceConfig, key: str, default: int, minimum: int = 0) -> int:
     """An integer option in milliseconds from a ``DeviceConfig``; a clear error when wrong."""
-    value = options.get(key, default)  # type: ignore[attr-defined]
+    value = config.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise DeviceError(_("Device option {key}: expected a whole number of milliseconds of at least "
                             "{minimum}, not {value!r}.").format(key=key, minimum=minimum, value=value))

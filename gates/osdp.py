@@ -156,16 +156,19 @@ class OsdpGate(TurnstileLogic):
         self.on_link(False)
         close_quietly(self._port)
         self._port = None
+        self._channel = None
 
     def alive(self) -> bool:
-        return self._channel is not None and not self._channel.failure
+        channel = self._channel
+        return channel is not None and not channel.failure
 
     def health(self) -> tuple[bool, str]:
-        if self._channel is None:
+        channel = self._channel
+        if channel is None:
             return False, _("Gate {id} is not started.").format(id=self.device_id)
-        if self._channel.failure:
+        if channel.failure:
             return False, _("Gate {id}: the serial line {port} failed ({reason}).").format(
-                id=self.device_id, port=self._port_name, reason=self._channel.failure)
+                id=self.device_id, port=self._port_name, reason=channel.failure)
         state = self.state()
         if not state.online:
             if self._key_refused:
@@ -355,12 +358,10 @@ class OsdpGate(TurnstileLogic):
 
 
 def open_gate(config: DeviceConfig, post: Post, secrets: Any = None) -> OsdpGate:
-    """Factory of ``osdp-gate`` devices. ``secrets``: the app's ``SecretStore`` (the site's
-    keyring is opened when it is not given)."""
+    """Factory of ``osdp-gate`` devices. ``secrets``: a ``SecretStore`` (default: the
+    terminal's, carried by the config)."""
+    secrets = secrets if secrets is not None else config.secrets
     if secrets is None:
-        from suite.bootstrap import open_secrets
-        from suite.config import load_settings
-
-        secrets = open_secrets(load_settings())
+        raise DeviceError(_("Gate {id}: no keyring to hold its OSDP key.").format(id=config.id))
     key = secrets.get_or_create_key(str(config.get("scbk_secret", f"osdp-scbk:{config.id}")), KEY_BYTES)
     return OsdpGate(config, post, key)

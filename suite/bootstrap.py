@@ -137,7 +137,7 @@ def build_device_host(app: App, post: "Callable[[object], None]") -> "DeviceHost
     kinds = {kind.id: kind for manifest in app.plugins.active_manifests() for kind in manifest.device_kinds}
     tables = {device_id: {"data_dir": str(app.settings.data_dir), **table}
               for device_id, table in app.settings.devices.items()}
-    configs = device_configs(tables, kinds)
+    configs = device_configs(tables, kinds, app.secrets)
     factories = {c.kind: resolve_factory(kinds[c.kind].driver) for c in configs}
     return DeviceHost(configs, factories, post)
 

@@ -42,6 +42,8 @@ class DeviceConfig:
     id: str
     kind: str
     options: Mapping[str, Any] = field(default_factory=dict)
+    # the terminal's keyring (``SecretStore``), for devices with keys (OSDP secure channel)
+    secrets: Any = field(default=None, compare=False, repr=False)
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.options.get(key, default)
@@ -69,7 +71,8 @@ class Device(Protocol):
 DeviceFactory = Callable[[DeviceConfig, Post], Device]
 
 
-def device_configs(tables: Mapping[str, Mapping[str, Any]], known_kinds: Mapping[str, Any]) -> list[DeviceConfig]:
+def device_configs(tables: Mapping[str, Mapping[str, Any]], known_kinds: Mapping[str, Any],
+                   secrets: Any = None) -> list[DeviceConfig]:
     """``[devices.<id>]`` tables to configs; an unknown kind is a configuration error."""
     configs = []
     for device_id, table in tables.items():
@@ -81,7 +84,7 @@ def device_configs(tables: Mapping[str, Mapping[str, Any]], known_kinds: Mapping
         if kind not in known_kinds:
             raise ConfigError(_("[devices.{id}] kind: unknown device kind {kind!r}; expected one of {kinds}").format(
                 id=device_id, kind=kind, kinds=", ".join(sorted(known_kinds))))
-        configs.append(DeviceConfig(device_id, kind, options))
+        configs.append(DeviceConfig(device_id, kind, options, secrets))
     return configs
 
 

@@ -175,9 +175,10 @@ def simulate(ctx: Any, args: argparse.Namespace) -> None:
             kind = "osdp-gate"
         device.start()
         out({"event": "ready", "port": pair.name, "gate": args.gate, "kind": kind})
+        commands = "input, raw, state, quit" if args.kind == "relay" else "card, qr, pass, auto, fire, tamper, state, quit"
         print(_("Site file: [devices.{gate}] kind = \"{kind}\", port = \"{port}\". Type commands "
-                "(card, qr, pass, auto, fire, tamper, state, quit); Ctrl-D ends.").format(
-                    gate=args.gate, kind=kind, port=pair.name), file=sys.stderr)
+                "({commands}); Ctrl-D ends.").format(gate=args.gate, kind=kind, port=pair.name, commands=commands),
+              file=sys.stderr)
         try:
             if args.window and args.kind == "osdp":
                 _run_window(device, lambda stop: serve(sys.stdin, apply, out, stop), args.gate)

@@ -155,8 +155,11 @@ def run(app: Any, *, size: tuple[int, int] = MIN_SIZE) -> int:
 
     root, fonts = create_root(size=size)
     shell = Shell(root, app, fonts=fonts)
+    from devices.wedge import KeyboardWedge
+
     devices = build_device_host(app, shell.pump.post)
     app.extras["devices"] = devices
+    KeyboardWedge(root, shell.pump.post).attach()  # keyboard-wedge scanners -> ScanEvent
     shell.show_login()
     devices.start()  # device threads post to the pump; nothing they do touches a widget
     try:
