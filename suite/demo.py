@@ -46,7 +46,7 @@ public_keys = ["{public_key}"]
 """
 
 
-def prepare(directory: Path) -> Path:
+def prepare(directory: Path, devices: str = "") -> Path:
     """Write the demo's site file (with a vendor key of its own) and return its path."""
     from suite.licensing.service import SIGNING_KEY_SECRET, LicenceService
     from suite.secrets import SecretStore
@@ -58,7 +58,7 @@ def prepare(directory: Path) -> Path:
     if store.get(SIGNING_KEY_SECRET) is None:
         LicenceService.keygen(store)
     site = directory / "site.toml"
-    site.write_text(site_config(directory, LicenceService.signing_public_key(store)))
+    site.write_text(site_config(directory, LicenceService.signing_public_key(store)) + devices)
     return site
 
 
@@ -95,6 +95,11 @@ def seed(app: Any) -> list[str]:
             app.identity.create_user(actor, username=username, password=password, display_name=name,
                                      language="en", roles=roles)
             done.append(f"user {username}")
+            if username == "cashier":
+                from suite.demo_lab import OPERATOR_CARD
+
+                app.identity.bind_card(actor, username, OPERATOR_CARD)
+                done.append(f"operator card {OPERATOR_CARD} for cashier")
     with app.uow() as uow:
         s = uow.session
         cash = open_account(s, owner_type="venue", owner_id="HQ", kind="cash", unit="CNY", name="HQ cash", floor=None)
@@ -115,7 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from suite.cli import main as cli_main
 
-    site = prepare(Path(args.dir))
+    from suite.demo_lab import DemoLab, devices_config, free_port
+
+    directory = Path(args.dir).resolve()
+    printer_port = free_port(9100)
+    site = prepare(directory, devices_config(directory, printer_port))
     if not (Path(args.dir) / "venue-suite.db").exists():
         admin, password = DEMO_USERS[0][:2]
         os.environ["VENUE_SUITE_ADMIN_PASSWORD"] = password
@@ -129,8 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     code = cli_main(["--config", str(site), "demo"])
     if code or args.no_window:
         return code
-    # the real window, logged out: sign in with a user printed above (and in README.md)
-    return cli_main(["--config", str(site), "gui"])
+    # the device lab, then the real window, logged out: sign in with a user printed above
+    with DemoLab(directory, site, printer_port) as lab:
+        for note in lab.notes:
+            print(note)
+        print(f"virtual printer: 127.0.0.1:{printer_port}, printed jobs in {directory / 'printed'}")
+        return cli_main(["--config", str(site), "gui"])
 
 
 if __name__ == "__main__":
