@@ -125,6 +125,19 @@ class DeviceHost:
             raise DeviceError(_("Device {id} is not configured or not started.").format(id=device_id))
         return slot.device
 
+    def tap_feedback(self, device_id: str, good: bool) -> bool:
+        """LED and buzzer on the reader a card was presented to: accepted or refused. Called
+        off the Tk thread; a reader that cannot signal (or is gone) is not an error here."""
+        slot = self._slots.get(device_id)
+        signal = getattr(slot.device, "feedback", None) if slot is not None else None
+        if signal is None:
+            return False
+        try:
+            return bool(signal(good))
+        except Exception:  # noqa: BLE001 - feedback is a courtesy, the decision stands
+            log.info("no tap feedback on %s", device_id, exc_info=True)
+            return False
+
     def health(self) -> dict[str, tuple[bool, str]]:
         with self._lock:
             return {device_id: slot.health for device_id, slot in self._slots.items()}

@@ -128,8 +128,20 @@ class LoginScreen(ttk.Frame):
         if self.busy or not self.winfo_exists():
             return
         app = self.app
-        self._start(lambda: app.identity.authenticate_card(event.uid, venue_id=app.venue_id,
-                                                           terminal_id=app.terminal_id))
+        devices = app.extras.get("devices")
+
+        def check() -> Any:  # on a worker thread: the reader's LED and buzzer say the outcome
+            try:
+                actor = app.identity.authenticate_card(event.uid, venue_id=app.venue_id, terminal_id=app.terminal_id)
+            except Exception:
+                if devices is not None:
+                    devices.tap_feedback(event.reader, good=False)
+                raise
+            if devices is not None:
+                devices.tap_feedback(event.reader, good=True)
+            return actor
+
+        self._start(check)
 
     def _start(self, check: Callable[[], Any]) -> None:
         self.busy = True

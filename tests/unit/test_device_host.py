@@ -84,3 +84,26 @@ def test_failed_start_is_retried_and_health_follows() -> None:
     finally:
         host.stop()
     assert not made[0].connected
+
+
+def test_tap_feedback_reaches_the_reader_and_never_raises() -> None:
+    signals: list[bool] = []
+
+    class Reader(Flaky):
+        def feedback(self, good: bool) -> bool:
+            if not self.connected:
+                raise DeviceError("no card")
+            signals.append(good)
+            return True
+
+    host = DeviceHost([DeviceConfig("reader-1", "r")], {"r": lambda c, p: Reader(c, p, failures=0)}, lambda e: None)
+    host.start()
+    try:
+        assert host.tap_feedback("reader-1", good=True) is True
+        assert host.tap_feedback("reader-1", good=False) is True
+        assert signals == [True, False]
+        assert host.tap_feedback("printer-9", good=True) is False
+        host.device("reader-1").connected = False  # type: ignore[attr-defined]
+        assert host.tap_feedback("reader-1", good=True) is False
+    finally:
+        host.stop()
