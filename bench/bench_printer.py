@@ -11,12 +11,11 @@
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
+from bench.timing import figures, timed
 from printers.device import Printer, open_printer
 from printers.layouts import TICKET
 from printers.render import render_job
@@ -24,23 +23,6 @@ from printers.samples import sample_data
 from printers.settings import PaperSettings
 from printers.virtual import VirtualPrinter
 from suite.device_host import DeviceConfig
-
-
-def figures(samples_ms: list[float]) -> str:
-    ordered = sorted(samples_ms)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return f"median {statistics.median(ordered):.2f} ms, p99 {p99:.2f} ms, max {ordered[-1]:.2f} ms (n={len(ordered)})"
-
-
-def timed(action: Callable[[], object], runs: int, warmup: int = 3) -> list[float]:
-    for _ in range(warmup):
-        action()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
 
 
 def bench_build(runs: int) -> None:

@@ -19,59 +19,24 @@ import datetime as dt
 import os
 import queue
 import secrets
-import socket
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from devices.cardformat import CardFormat, OperationRefused
-from devices.lab.mifare_card import CardRefused, MifareClassic1K
+from bench.timing import figures, timed
+from devices.cardformat import CardFormat
+from devices.cardformat.emulated import EmulatedCard
+from devices.lab.mifare_card import MifareClassic1K
 from devices.lab.paths import LabConfig
 from devices.lab.pcscd import SYSTEM_SOCKET, socket_alive
-from devices.lab.runtime import LabRuntime
+from devices.lab.runtime import LabRuntime, free_port_pair
 from devices.pcsc import open_reader
 from suite.device_host import DeviceConfig
 from suite.events import CardPresented, ReaderAdded
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.timezone.utc)
-
-
-def figures(samples_ms: list[float]) -> str:
-    ordered = sorted(samples_ms)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return f"median {statistics.median(ordered):.2f} ms, p99 {p99:.2f} ms, max {ordered[-1]:.2f} ms (n={len(ordered)})"
-
-
-def timed(action: Callable[[], object], runs: int, warmup: int = 5) -> list[float]:
-    for _ in range(warmup):
-        action()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return samples
-
-
-def _free_port_pair() -> int:
-    for _attempt in range(50):
-        base = 36000 + secrets.randbelow(20000)
-        sockets = []
-        try:
-            for port in (base, base + 1):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("0.0.0.0", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError("no two consecutive free TCP ports for vpcd")
 
 
 def _wait_for(events: "queue.Queue[object]", kind: type, timeout: float = 10.0) -> Any:
@@ -84,42 +49,6 @@ def _wait_for(events: "queue.Queue[object]", kind: type, timeout: float = 10.0) 
         if isinstance(event, kind):
             return event
     raise RuntimeError(f"no {kind.__name__} within {timeout} s")
-
-
-class _Emulated:
-    """A ``BlockCard`` straight on the lab's emulator."""
-
-    def __init__(self, chip: MifareClassic1K) -> None:
-        self.chip = chip
-        self.uid = chip.uid
-
-    def authenticate(self, block: int, key_type: str, key: bytes) -> bool:
-        try:
-            self.chip.authenticate(block, key_type, key)
-        except CardRefused:
-            return False
-        return True
-
-    def read_block(self, block: int) -> bytes:
-        return self._do(self.chip.read, block)
-
-    def write_block(self, block: int, data: bytes) -> None:
-        self._do(self.chip.write, block, data)
-
-    def increment(self, block: int, amount: int) -> None:
-        self._do(self.chip.increment, block, amount)
-        self._do(self.chip.transfer, block)
-
-    def decrement(self, block: int, amount: int) -> None:
-        self._do(self.chip.decrement, block, amount)
-        self._do(self.chip.transfer, block)
-
-    @staticmethod
-    def _do(operation: Callable[..., Any], *args: Any) -> Any:
-        try:
-            return operation(*args)
-        except CardRefused as exc:
-            raise OperationRefused(str(exc)) from exc
 
 
 def _writer(fmt: CardFormat, card: Any) -> Callable[[], object]:
@@ -141,7 +70,7 @@ def _issue(fmt: CardFormat, card: Any) -> None:
 
 def bench_pcscd(runs: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="vs-bench-lab-"))
-    runtime = LabRuntime(folder, LabConfig(base_port=_free_port_pair()))
+    runtime = LabRuntime(folder, LabConfig(base_port=free_port_pair()))
     runtime.start(pcscd="isolated" if socket_alive(SYSTEM_SOCKET) else "system")
     saved_env = dict(os.environ)
     os.environ.update(runtime.client_env())
@@ -181,7 +110,7 @@ def bench_pcscd(runs: int) -> None:
 
 def bench_emulator(runs: int) -> None:
     fmt = CardFormat(os.urandom(16), os.urandom(16))
-    card = _Emulated(MifareClassic1K.blank(bytes.fromhex("04A1B2C3")))
+    card = EmulatedCard(MifareClassic1K.blank(bytes.fromhex("04A1B2C3")))
     _issue(fmt, card)
     print(f"purse read, emulator (no pcscd):  {figures(timed(lambda: fmt.read(card), runs))}")
     print(f"purse write, emulator (no pcscd): {figures(timed(_writer(fmt, card), runs))}")

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devices.cardformat import (
-    AlreadyIssued, BlankCard, CardFormat, ForeignCard, OperationRefused, StaleCardState, TamperedCard,
+    AlreadyIssued, BlankCard, CardFormat, ForeignCard, StaleCardState, TamperedCard,
     TornWriteRecovered,
 )
 from devices.cardformat.access import (
@@ -24,6 +24,7 @@ from devices.cardformat.layout import (
     IDENTITY_BLOCK, SLOT_BLOCKS, VALUE_BLOCK, Identity, Record, decode_identity, decode_record, decode_value_block,
     encode_identity, encode_record, encode_value_block,
 )
+from devices.cardformat.emulated import EmulatedCard as BaseEmulatedCard
 from devices.lab.mifare_card import CardRefused, MifareClassic1K
 from suite.errors import InvalidInput
 
@@ -33,43 +34,8 @@ UID = bytes.fromhex("A1B2C3D4")
 NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.timezone.utc)
 
 
-class EmulatedCard:
-    """A ``BlockCard`` straight on the emulator (the integration tests go through pcscd)."""
-
-    def __init__(self, chip: MifareClassic1K) -> None:
-        self.chip = chip
-
-    @property
-    def uid(self) -> bytes:
-        return self.chip.uid
-
-    def authenticate(self, block: int, key_type: str, key: bytes) -> bool:
-        try:
-            self.chip.authenticate(block, key_type, key)
-        except CardRefused:
-            return False
-        return True
-
-    def read_block(self, block: int) -> bytes:
-        return self._do(self.chip.read, block)
-
-    def write_block(self, block: int, data: bytes) -> None:
-        self._do(self.chip.write, block, data)
-
-    def increment(self, block: int, amount: int) -> None:
-        self._do(self.chip.increment, block, amount)
-        self._do(self.chip.transfer, block)
-
-    def decrement(self, block: int, amount: int) -> None:
-        self._do(self.chip.decrement, block, amount)
-        self._do(self.chip.transfer, block)
-
-    @staticmethod
-    def _do(operation, *args):  # type: ignore[no-untyped-def]
-        try:
-            return operation(*args)
-        except CardRefused as exc:
-            raise OperationRefused(str(exc)) from exc
+class EmulatedCard(BaseEmulatedCard):
+    """The emulator-backed card, plus memory writes behind the chip's back."""
 
     def poke(self, block: int, data: bytes) -> None:
         """Change memory behind the chip's back, as an attacker with a cracked key could."""
