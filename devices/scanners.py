@@ -24,6 +24,7 @@ import threading
 import time
 import serial
 
+from devices.serial_link import close_quietly, open_port
 from suite.device_host import DeviceConfig, DeviceError, Post
 from suite.events import ScanEvent
 from suite.i18n import _
@@ -69,14 +70,8 @@ class SerialScanner:
     # ------------------------------------------------------------- Device
 
     def start(self) -> None:
-        if not self._port_name:
-            raise DeviceError(_("Scanner {id}: the option port is missing.").format(id=self.device_id))
-        try:
-            self._port = serial.serial_for_url(self._port_name, baudrate=self._baudrate,
-                                               timeout=min(0.02, self._timeout / 2))
-        except (serial.SerialException, ValueError, OSError) as exc:
-            raise DeviceError(_("Scanner {id}: cannot open {port} ({reason}).").format(
-                id=self.device_id, port=self._port_name, reason=exc)) from exc
+        self._port = open_port(self._port_name, baudrate=self._baudrate, timeout=min(0.02, self._timeout / 2),
+                               what=_("Scanner {id}").format(id=self.device_id))
         self._failure = ""
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name=f"scanner-{self.device_id}", daemon=True)
@@ -87,12 +82,8 @@ class SerialScanner:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-        if self._port is not None:
-            try:
-                self._port.close()
-            except Exception:  # noqa: BLE001 - closing a dead port must not raise
-                pass
-            self._port = None
+        close_quietly(self._port)
+        self._port = None
 
     def alive(self) -> bool:
         return self._port is not None and not self._failure

@@ -34,7 +34,7 @@ from osdp import Channel, ControlPanel, Event, EventNotification, LibFlag, LogLe
 
 from gates import osdp_profile as profile
 from gates.base import DIRECTIONS, Post, TurnstileLogic, option_ms
-from gates.serial_link import close_quietly, open_port
+from devices.serial_link import close_quietly, open_port
 from suite.device_host import DeviceConfig, DeviceError
 from suite.events import ScanEvent
 from suite.i18n import _

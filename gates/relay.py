@@ -29,7 +29,7 @@ import serial
 
 from gates.base import DIRECTIONS, Post, TurnstileLogic, option_ms
 from gates.relay_frames import COMMAND, INPUT, Frame, FrameParser, Problem, command_frame
-from gates.serial_link import close_quietly, open_port
+from devices.serial_link import close_quietly, open_port
 from suite.device_host import DeviceConfig, DeviceError
 from suite.i18n import _
 
