@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import datetime as dt
 import sys
 from pathlib import Path
@@ -138,7 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     code = cli_main(["--config", str(site), "demo"])
     if code or args.no_window:
         return code
-    # the device lab, then the real window, logged out: sign in with a user printed above
+    # the device lab, then the real window, logged out: sign in with a user printed above.
+    # A terminate or hang-up ends the window normally, so the simulators are stopped too.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda number, _frame: sys.exit(128 + number))
     with DemoLab(directory, site, printer_port) as lab:
         for note in lab.notes:
             print(note)

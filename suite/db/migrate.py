@@ -1,8 +1,10 @@
 """Alembic migrations run from code: the host's branch plus one branch per plugin.
 
 Each plugin ships its revisions in the folder named by its manifest's ``migrations``; its
-first revision carries ``branch_labels = ("<plugin id>",)`` and ``depends_on`` a host
-revision. ``upgrade`` takes every branch to its head (``venue-suite db upgrade``).
+first revision branches off a host revision (``down_revision = "0001_host"``) and carries
+``branch_labels = ("<plugin id>",)``. (With ``depends_on`` instead, Alembic would record only
+the plugin's head while the scripts have two, and the schema would always look behind.)
+``upgrade`` takes every branch to its head (``venue-suite db upgrade``).
 """
 
 from __future__ import annotations

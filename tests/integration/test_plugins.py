@@ -55,7 +55,8 @@ uow_factory = UnitOfWorkFactory(engine)
 licences = LicenceService(uow_factory, [public_key])
 if licence_path:
     licences.install(open(licence_path, encoding="utf-8").read(), "test")
-host = PluginHost(uow_factory, licences, reserved_cli_names={"license", "db", "plugins"})
+host = PluginHost(uow_factory, licences, reserved_cli_names={"license", "db", "plugins"},
+                  builtin_modules=("suite.core_plugin",))
 host.load(json.loads(settings_json))
 
 
@@ -214,6 +215,7 @@ def licences(uow_factory) -> LicenceService:
 
 
 def make_host(uow_factory, licences: LicenceService, *plugins: object, **kwargs: Any) -> PluginHost:
+    kwargs.setdefault("builtin_modules", ("suite.core_plugin",))  # only the host's own, whatever else is built in
     return PluginHost(uow_factory, licences, entry_point_group=None, extra_plugins=plugins, **kwargs).load()
 
 
@@ -484,7 +486,7 @@ def test_load_manifests_and_permissions_read_no_database(tmp_path: Path) -> None
         uow_factory = UnitOfWorkFactory(engine)
         with_tables = plugin("stock", model_modules=("stock.models",), migrations="/plugins/stock/migrations")
         host = PluginHost(uow_factory, LicenceService(uow_factory, [PUBLIC]), entry_point_group=None,
-                          extra_plugins=[with_tables])
+                          extra_plugins=[with_tables], builtin_modules=("suite.core_plugin",))
         host.load({"stock": {"colour": "red"}})
         assert ("validate_settings", {"colour": "red"}) in with_tables.calls
         assert [(m.id, m.migrations) for m in host.manifests()] == [("core", None), ("stock", "/plugins/stock/migrations")]

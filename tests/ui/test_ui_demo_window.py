@@ -33,6 +33,9 @@ def test_demo_opens_the_window_logged_out(demo_site: Path) -> None:
         assert proc.poll() is None  # the window runs until it is closed
     finally:
         proc.terminate()
-        out, _err = proc.communicate(timeout=20)
+        out, _err = proc.communicate(timeout=30)
         demo_site.write_text(settings)
     assert "admin / admin-demo-2026" in out and "cashier / cashier-demo-2026" in out
+    # the demo's simulators (printer, turnstile, card lab daemon) went with it
+    left = subprocess.run(["pgrep", "-f", str(demo_site.parent)], capture_output=True, text=True).stdout.split()
+    assert left == [], f"processes left running: {left}"

@@ -1,0 +1,1 @@
+"""Feature plugins of Venue Suite (each a package: plugins.<id>)."""

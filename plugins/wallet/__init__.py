@@ -1,0 +1,54 @@
+"""The card wallet plugin (features W1-W8 of the mission; issue 5): hook implementations only.
+
+Tables in ``plugins.wallet.models`` (own Alembic branch ``wallet`` in ``migrations/``), use
+cases in ``plugins.wallet.services``, the ``card`` and ``cardtype`` verbs in
+``plugins.wallet.cli``. See docs/wallet.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from suite.declarations import CliCommand, Permission, PluginManifest
+from suite.hookspecs import hookimpl
+from suite.i18n import N_
+
+PLUGIN_ID = "wallet"
+FEATURE = "wallet"
+VERSION = "0.1.0"
+MIGRATIONS = str(Path(__file__).parent / "migrations")
+
+_SALES = ("salesperson", "manager")
+PERMISSIONS: tuple[Permission, ...] = (
+    Permission("wallet.issue", N_("Issue, sell and renew cards"), _SALES),
+    Permission("wallet.topup", N_("Top up cards"), _SALES),
+    Permission("wallet.consume", N_("Debit cards (consume)"), _SALES),
+    Permission("wallet.loss", N_("Report a card lost and unblock it"), ("manager",)),
+    Permission("wallet.refund", N_("Return a card and refund it"), ("manager",)),
+    Permission("wallet.cardtypes", N_("Manage card types and tiers")),
+    Permission("wallet.view", N_("View cards, balances and history"), (*_SALES, "finance")),
+)
+
+CLI_COMMANDS: tuple[CliCommand, ...] = (
+    CliCommand("card", N_("stored-value cards: issue, top up, consume, query, history, block, refund"),
+               configure="plugins.wallet.cli:configure_card", run="plugins.wallet.cli:run",
+               permission="wallet.view"),
+    CliCommand("cardtype", N_("card types and member tiers: add, list"),
+               configure="plugins.wallet.cli:configure_cardtype", run="plugins.wallet.cli:run",
+               permission="wallet.view"),
+)
+
+
+@hookimpl
+def venue_suite_manifest() -> PluginManifest:
+    return PluginManifest(
+        id=PLUGIN_ID,
+        name="Card wallet",
+        version=VERSION,
+        feature=FEATURE,
+        description=N_("One card pays everywhere: card types, issue, top-up, consume, loss and refund."),
+        permissions=PERMISSIONS,
+        cli_commands=CLI_COMMANDS,
+        model_modules=("plugins.wallet.models",),
+        migrations=MIGRATIONS,
+    )
