@@ -24,7 +24,7 @@ import threading
 import time
 import serial
 
-from devices.serial_link import close_quietly, open_port
+from devices.serial_link import SerialReader
 from suite.device_host import DeviceConfig, DeviceError, Post
 from suite.events import ScanEvent
 from suite.i18n import _
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 SUFFIXES = {"cr": b"\r", "lf": b"\n", "crlf": b"\r\n", "none": b""}
 
 
-class SerialScanner:
+class SerialScanner(SerialReader):
     def __init__(self, config: DeviceConfig, post: Post) -> None:
         self.device_id = config.id
         self._post = post
@@ -70,30 +70,16 @@ class SerialScanner:
     # ------------------------------------------------------------- Device
 
     def start(self) -> None:
-        self._port = open_port(self._port_name, baudrate=self._baudrate, timeout=min(0.02, self._timeout / 2),
-                               what=_("Scanner {id}").format(id=self.device_id))
-        self._failure = ""
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"scanner-{self.device_id}", daemon=True)
-        self._thread.start()
+        self._open_line(timeout=min(0.02, self._timeout / 2), what=_("Scanner {id}").format(id=self.device_id),
+                        thread_name=f"scanner-{self.device_id}")
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        close_quietly(self._port)
-        self._port = None
-
-    def alive(self) -> bool:
-        return self._port is not None and not self._failure
+        self._close_line()
 
     def health(self) -> tuple[bool, str]:
-        if self._port is None:
-            return False, _("Scanner {id} is not started.").format(id=self.device_id)
-        if self._failure:
-            return False, _("Scanner {id}: the serial line {port} failed ({reason}).").format(
-                id=self.device_id, port=self._port_name, reason=self._failure)
+        problem = self._line_problem(_("Scanner {id}").format(id=self.device_id))
+        if problem:
+            return False, problem
         if self._note and time.monotonic() < self._note_until:
             return False, self._note
         return True, ""

@@ -4,6 +4,8 @@ pseudo-terminals and USB adapters switch direction by themselves."""
 
 from __future__ import annotations
 
+import threading
+
 import serial
 
 from suite.device_host import DeviceError
@@ -29,3 +31,50 @@ def close_quietly(port: serial.SerialBase | None) -> None:
         port.close()
     except Exception:  # noqa: BLE001 - closing a dead port must not raise
         pass
+
+
+class SerialReader:
+    """Mixin for a device read by one daemon thread on a serial line.
+
+    The class sets ``device_id``, ``_port_name``, ``_baudrate``, ``_failure`` ("" while the
+    line is good), ``_stop`` (an Event), ``_thread`` and ``_port`` (None) in its own
+    ``__init__``, and implements ``_run`` (the read loop, which sets ``_failure`` when the
+    line breaks)."""
+
+    device_id: str
+    _port_name: str
+    _baudrate: int
+    _failure: str
+    _stop: threading.Event
+    _thread: threading.Thread | None
+    _port: serial.SerialBase | None
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def _open_line(self, *, timeout: float, what: str, thread_name: str) -> None:
+        self._port = open_port(self._port_name, baudrate=self._baudrate, timeout=timeout, what=what)
+        self._failure = ""
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=thread_name, daemon=True)
+        self._thread.start()
+
+    def _close_line(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+        close_quietly(self._port)
+        self._port = None
+
+    def alive(self) -> bool:
+        return self._port is not None and not self._failure
+
+    def _line_problem(self, what: str) -> str:
+        """Why the line is not usable ("" when it is); ``what`` names the device."""
+        if self._port is None:
+            return _("{what} is not started.").format(what=what)
+        if self._failure:
+            return _("{what}: the serial line {port} failed ({reason}).").format(
+                what=what, port=self._port_name, reason=self._failure)
+        return ""

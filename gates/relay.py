@@ -29,14 +29,14 @@ import serial
 
 from gates.base import DIRECTIONS, Post, TurnstileLogic, option_ms
 from gates.relay_frames import COMMAND, INPUT, Frame, FrameParser, Problem, command_frame
-from devices.serial_link import close_quietly, open_port
+from devices.serial_link import SerialReader
 from suite.device_host import DeviceConfig, DeviceError
 from suite.i18n import _
 
 log = logging.getLogger(__name__)
 
 
-class RelayGate(TurnstileLogic):
+class RelayGate(TurnstileLogic, SerialReader):
     def __init__(self, config: DeviceConfig, post: Post) -> None:
         self._sensors_enabled = bool(config.get("pass_sensor", False))
         super().__init__(config.id, post, passage_timeout_ms=option_ms(config, "passage_timeout_ms", 5000, 100),
@@ -61,12 +61,8 @@ class RelayGate(TurnstileLogic):
     # ------------------------------------------------------------- Device
 
     def start(self) -> None:
-        self._failure = ""
-        self._port = open_port(self._port_name, baudrate=self._baudrate, timeout=0.01,
-                               what=_("Gate {id}").format(id=self.device_id))
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"relay-gate-{self.device_id}", daemon=True)
-        self._thread.start()
+        self._open_line(timeout=0.01, what=_("Gate {id}").format(id=self.device_id),
+                        thread_name=f"relay-gate-{self.device_id}")
         self.on_link(True)
 
     def stop(self) -> None:
@@ -74,19 +70,13 @@ class RelayGate(TurnstileLogic):
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-        self.on_link(False)
-        close_quietly(self._port)
-        self._port = None
-
-    def alive(self) -> bool:
-        return self._port is not None and not self._failure
+        self.on_link(False)  # after the reader stops, before the line closes
+        self._close_line()
 
     def health(self) -> tuple[bool, str]:
-        if self._port is None:
-            return False, _("Gate {id} is not started.").format(id=self.device_id)
-        if self._failure:
-            return False, _("Gate {id}: the serial line {port} failed ({reason}).").format(
-                id=self.device_id, port=self._port_name, reason=self._failure)
+        problem = self._line_problem(_("Gate {id}").format(id=self.device_id))
+        if problem:
+            return False, problem
         state = self.state()
         if state.fire_alarm:
             return False, _("Fire alarm at gate {id}: the turnstile turns freely and ignores other "
