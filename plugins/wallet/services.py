@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +97,13 @@ def _key(value: object) -> str:
     return _text(value, _("The idempotency key"), 100)
 
 
+@dataclass(frozen=True)
+class _Movement:
+    key: str
+    amount: int
+    counts: int
+
+
 class WalletService:
     """The wallet's use cases on one database.
 
@@ -117,6 +125,22 @@ class WalletService:
         return cls(app.uow, app.identity, venue_code=app.settings.terminal.venue_code, plugins=app.plugins)
 
     # ------------------------------------------------------------ helpers
+
+    @contextmanager
+    def _movement(self, actor: Actor, permission: str, card_no: str, key: str, amount: int, counts: int, *,
+                  spending: bool = False) -> Iterator[tuple[Any, Card, CardType, "_Movement"]]:
+        """The opening every money or count movement on one card shares: permission, checked
+        inputs, one unit of work with the card row locked, and the card's usability (not
+        re-checked for a replayed key, which must return its first result)."""
+        self._begin(actor, permission)
+        movement = _Movement(_key(key), _whole(amount, _("The amount")),
+                             _whole(counts, _("The count"), maximum=1_000_000))
+        with self._uow() as uow:
+            card = self._card(uow.session, card_no, lock=True)
+            card_type = uow.session.get_one(CardType, card.type_id)
+            if not self._replayed(uow.session, movement.key):
+                self._usable(card, card_type, spending=spending)
+            yield uow, card, card_type, movement
 
     def _begin(self, actor: Actor, permission: str, *, admin: bool = False) -> None:
         if self._plugins is not None:
@@ -290,17 +314,8 @@ class WalletService:
     def top_up(self, actor: Actor, *, card_no: str, key: str, amount: int = 0, counts: int = 0) -> dict[str, Any]:
         """Value cards: ``amount`` fen to main plus the tier bonus to gift. Count cards: ``counts``
         (at least the type's minimum) paid with ``amount`` (may be 0). One entry per call."""
-        self._begin(actor, "wallet.topup")
-        key = _key(key)
-        amount = _whole(amount, _("The amount"))
-        counts = _whole(counts, _("The count"), maximum=1_000_000)
-        with self._uow() as uow:
-            session = uow.session
-            card = self._card(session, card_no, lock=True)
-            card_type = session.get_one(CardType, card.type_id)
-            replay = self._replayed(session, key)
-            if not replay:
-                self._usable(card, card_type)
+        with self._movement(actor, "wallet.topup", card_no, key, amount, counts) as (uow, card, card_type, m):
+            session, key, amount, counts = uow.session, m.key, m.amount, m.counts
             lines: list[LineSpec] = []
             bonus = 0
             if card_type.kind == "value":
@@ -336,17 +351,9 @@ class WalletService:
     def consume(self, actor: Actor, *, card_no: str, key: str, amount: int = 0, counts: int = 0) -> dict[str, Any]:
         """Debit a card: ``amount`` fen (list price; the discount rules decide the charge) from
         the main wallet, or ``counts`` from a count card. One journal entry per key."""
-        self._begin(actor, "wallet.consume")
-        key = _key(key)
-        amount = _whole(amount, _("The amount"))
-        counts = _whole(counts, _("The count"), maximum=1_000_000)
-        with self._uow() as uow:
-            session = uow.session
-            card = self._card(session, card_no, lock=True)
-            card_type = session.get_one(CardType, card.type_id)
-            replay = self._replayed(session, key)
-            if not replay:
-                self._usable(card, card_type, spending=True)
+        with self._movement(actor, "wallet.consume", card_no, key, amount, counts,
+                            spending=True) as (uow, card, card_type, m):
+            session, key, amount, counts = uow.session, m.key, m.amount, m.counts
             price = Price(0, 0, 0)
             points = 0
             if card_type.kind == "value":
