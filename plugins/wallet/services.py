@@ -1,4 +1,5 @@
-"""Card wallet use cases: card types, issue, top-up, consume, loss, renew, refund, query, history.
+"""Card wallet use cases: issue, top-up, consume, loss, replace, renew, refund, recycle, query
+and history (card types and discount rules are in ``plugins.wallet.cardtypes``).
 
 Every balance is a ledger account (``suite.ledger``); every movement is one balanced journal
 entry posted with an idempotency key inside the same unit of work as the card's event row
@@ -10,258 +11,77 @@ Money is integer fen, counts and points are integers: never floats.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from suite.audit.log import record
-from suite.db.base import utcnow
-from suite.db.uow import UnitOfWorkFactory
-from suite.errors import Conflict, InvalidInput, NotFound, SuiteError
+from suite.errors import Conflict, InvalidInput, NotFound
 from suite.i18n import _
 from suite.identity.actor import Actor
-from suite.ledger import FloorBreached, LineSpec, PostResult, balance, open_account, post
-from suite.ledger.models import Account, Entry
+from suite.ledger import LineSpec, balance
+from suite.ledger.models import Entry
 
-from plugins.wallet.models import CATEGORIES, KINDS, Card, CardEvent, CardType
+from plugins.wallet.cardtypes import CardTypeAdmin, active_rules
+from plugins.wallet.core import (
+    CARD_ACCOUNTS, CARD_COUNTS, CARD_POINTS, CNY, COUNT, DEPOSIT, GIFT, MAIN, POINTS, CardRefused,
+    InsufficientBalance, _key, _text, _whole, balances_of,
+)
+from plugins.wallet.models import Card, CardEvent, CardType, codes
+from plugins.wallet.pricing import CardTerms, Quote, SaleContext, SaleItem, price_sale
 
-PLUGIN_ID = "wallet"
-CNY = "CNY"
-POINTS = "points"
-COUNT = "count"
-MAX_AMOUNT = 10**12  # fen: 10 billion yuan, far above any real card movement
-
-# card accounts: (kind, unit)
-MAIN = ("wallet.main", CNY)
-GIFT = ("wallet.gift", CNY)
-CARD_POINTS = ("points", POINTS)
-CARD_COUNTS = ("counts", COUNT)
-DEPOSIT = ("deposit", CNY)
-CARD_ACCOUNTS = (MAIN, GIFT, CARD_POINTS, CARD_COUNTS, DEPOSIT)
+DEFAULT_CATEGORY = "general"
 
 
-class CardRefused(SuiteError):
-    """The card cannot do this now (blacklisted, expired, not accepted here, wrong kind...)."""
-
-    code = "card_refused"
-
-
-class InsufficientBalance(SuiteError):
-    code = "insufficient_balance"
+def yuan(fen: int) -> str:
+    """Fen as yuan text for messages: 1234 -> "12.34" (no floats)."""
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
-@dataclass(frozen=True)
-class Price:
-    """What the customer pays for a list price: the result of the discount rules."""
-
-    list_price: int
-    discount: int
-    charge: int
-
-
-def price_with_discounts(card_type: CardType, list_price: int, **context: Any) -> Price:
-    """THE pricing call site: every consume asks here what the card pays.
-
-    Today only the card type's tier discount (``discount_bp`` off; the price kept is rounded
-    half up to the fen, as ``plugins/wallet/pricing.py`` rounds each step). The full engine
-    (per item, time slot, film grade, combined in a stated order) goes in
-    ``plugins/wallet/pricing.py`` and replaces the body of this function; ``context`` carries
-    what it will need (venue, items, time).
-    """
-    charge = (list_price * (10000 - card_type.discount_bp) + 5000) // 10000
-    return Price(list_price=list_price, discount=list_price - charge, charge=charge)
+def card_terms(card_type: CardType, balances: dict[str, int], item_categories: Sequence[str]) -> CardTerms:
+    """What the card's type allows and holds, for ``pricing.price_sale``. A type that names no
+    gift categories or merchants lets the gift wallet pay for everything."""
+    gift_categories, gift_merchants = codes(card_type.gift_categories), codes(card_type.gift_merchants)
+    if not gift_categories and not gift_merchants:
+        gift_categories = frozenset(item_categories)
+    return CardTerms(tier_discount_bp=card_type.discount_bp, gift_allowed_categories=gift_categories,
+                     gift_allowed_merchants=gift_merchants, points_rate=card_type.points_per_yuan,
+                     main_balance=balances["main"], gift_balance=balances["gift"],
+                     points_balance=balances["points"], pay_gift_first=card_type.pay_gift_first,
+                     redeem_points_per_unit=card_type.redeem_points_per_unit,
+                     redeem_fen_per_unit=card_type.redeem_fen_per_unit, redeem_cap_bp=card_type.redeem_cap_bp)
 
 
-def _whole(value: object, what: str, *, minimum: int = 0, maximum: int = MAX_AMOUNT) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise InvalidInput(_("{what} must be a whole number from {low} to {high}.").format(
-            what=what, low=minimum, high=maximum))
-    return value
-
-
-def _text(value: object, what: str, max_length: int, *, required: bool = True) -> str:
-    if not isinstance(value, str) or len(value) > max_length or (required and not value.strip()):
-        raise InvalidInput(_("{what} is required, as text of at most {n} characters.").format(
-            what=what, n=max_length))
-    return value.strip()
-
-
-def _key(value: object) -> str:
-    return _text(value, _("The idempotency key"), 100)
-
-
-@dataclass(frozen=True)
-class _Movement:
-    key: str
-    amount: int
-    counts: int
-
-
-class WalletService:
-    """The wallet's use cases on one database.
-
-    ``plugins``: the application's ``PluginHost`` (its state is checked first: unlicensed or
-    disabled refuses); ``None`` in tests that run the service without a host.
-    ``venue_code``: this terminal's venue (cash, revenue, and card acceptance).
-    """
-
-    def __init__(self, uow_factory: UnitOfWorkFactory, identity: Any, *, venue_code: str = "HQ",
-                 plugins: Any = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
-        self._uow = uow_factory
-        self._identity = identity
-        self._plugins = plugins
-        self.venue_code = venue_code
-        self._clock = clock
-
-    @classmethod
-    def from_app(cls, app: Any) -> "WalletService":
-        return cls(app.uow, app.identity, venue_code=app.settings.terminal.venue_code, plugins=app.plugins)
-
-    # ------------------------------------------------------------ helpers
-
-    @contextmanager
-    def _movement(self, actor: Actor, permission: str, card_no: str, key: str, amount: int, counts: int, *,
-                  spending: bool = False) -> Iterator[tuple[Any, Card, CardType, "_Movement"]]:
-        """The opening every money or count movement on one card shares: permission, checked
-        inputs, one unit of work with the card row locked, and the card's usability (not
-        re-checked for a replayed key, which must return its first result)."""
-        self._begin(actor, permission)
-        movement = _Movement(_key(key), _whole(amount, _("The amount")),
-                             _whole(counts, _("The count"), maximum=1_000_000))
-        with self._uow() as uow:
-            card = self._card(uow.session, card_no, lock=True)
-            card_type = uow.session.get_one(CardType, card.type_id)
-            if not self._replayed(uow.session, movement.key):
-                self._usable(card, card_type, spending=spending)
-            yield uow, card, card_type, movement
-
-    def _begin(self, actor: Actor, permission: str, *, admin: bool = False) -> None:
-        if self._plugins is not None:
-            from suite.licensing.service import Purpose
-
-            self._plugins.require_active(PLUGIN_ID, Purpose.ADMIN if admin else Purpose.SALE)
-        self._identity.require(actor, permission)
-
-    def _today(self) -> dt.date:
-        return self._clock().date()
-
-    @staticmethod
-    def _card(session: Session, card_no: str, *, lock: bool = False) -> Card:
-        query = select(Card).where(Card.card_no == card_no)
-        if lock:
-            query = query.with_for_update()
-        card = session.scalars(query).one_or_none()
-        if card is None:
-            raise NotFound(_("There is no card {card}.").format(card=card_no), card=card_no)
-        return card
-
-    @staticmethod
-    def _type(session: Session, code: str) -> CardType:
-        found = session.scalars(select(CardType).where(CardType.code == code)).one_or_none()
-        if found is None:
-            raise NotFound(_("There is no card type {code}.").format(code=code), code=code)
-        return found
-
-    @staticmethod
-    def _card_account(session: Session, card_no: str, which: tuple[str, str]) -> Account:
-        kind, unit = which
-        return open_account(session, owner_type="card", owner_id=card_no, kind=kind, unit=unit, floor=0,
-                            name=f"card {card_no} {kind}")
-
-    def _venue_account(self, session: Session, kind: str, unit: str = CNY) -> Account:
-        return open_account(session, owner_type="venue", owner_id=self.venue_code, kind=kind, unit=unit,
-                            floor=None, name=f"venue {self.venue_code} {kind}")
-
-    @staticmethod
-    def _chain_account(session: Session, kind: str, unit: str) -> Account:
-        return open_account(session, owner_type="chain", owner_id="chain", kind=kind, unit=unit, floor=None,
-                            name=f"chain {kind} {unit}")
-
-    def _event(self, session: Session, actor: Actor, card: Card, action: str, *, amount: int = 0, unit: str = "",
-               entry_id: uuid.UUID | None = None, **details: Any) -> None:
-        session.add(CardEvent(card_id=card.id, at=self._clock(), action=action, actor=actor.username,
-                              venue_code=self.venue_code, amount=amount, unit=unit, entry_id=entry_id,
-                              details=json.dumps(details, sort_keys=True, ensure_ascii=False, default=str),
-                              venue_id=actor.venue_id, terminal_id=actor.terminal_id))
-        session.flush()
-        record(session, kind="operation", action=f"wallet.{action}", actor=actor.username, target=card.card_no,
-               details={"amount": amount, "unit": unit, "entry": str(entry_id) if entry_id else None, **details},
-               venue_id=actor.venue_id, terminal_id=actor.terminal_id)
-
-    def _post(self, session: Session, actor: Actor, card: Card, *, key: str, kind: str,
-              lines: list[LineSpec]) -> PostResult:
+def sale_items(amount: int, items: Sequence[SaleItem | dict[str, Any]] | None, category: str) -> list[SaleItem]:
+    """The sale's lines: ``items`` (``SaleItem`` or dicts of its fields), or one line of
+    ``amount`` fen in ``category``."""
+    if items:
         try:
-            return post(session, idempotency_key=key, kind=kind, lines=lines, actor=actor.username,
-                        memo=card.card_no, venue_id=actor.venue_id, terminal_id=actor.terminal_id)
-        except FloorBreached as exc:
-            raise InsufficientBalance(_("Insufficient balance on card {card}.").format(card=card.card_no),
-                                      card=card.card_no) from exc
+            return [item if isinstance(item, SaleItem) else SaleItem(**item) for item in items]
+        except (TypeError, ValueError) as exc:
+            raise InvalidInput(_("A sale line is not valid: {detail}").format(detail=str(exc))) from exc
+    if amount <= 0:
+        raise InvalidInput(_("The amount must be more than 0."))
+    return [SaleItem(sku=category, category=category, unit_price=amount)]
 
-    def _usable(self, card: Card, card_type: CardType, *, spending: bool = False) -> None:
-        """Refuse a card that may not move value here and now (translated reasons); where a
-        card is accepted matters only for spending (a top-up is taken anywhere)."""
-        if card.status == "lost":
-            raise CardRefused(_("Card {card} is blacklisted (reported lost).").format(card=card.card_no),
-                              card=card.card_no, reason="blacklisted")
-        if card.status != "active":
-            raise CardRefused(_("Card {card} is not active (status: {status}).").format(
-                card=card.card_no, status=card.status), card=card.card_no, reason="not_active")
-        if card.expires_on is not None and card.expires_on < self._today():
-            raise CardRefused(_("Card {card} expired on {date}.").format(
-                card=card.card_no, date=card.expires_on.isoformat()), card=card.card_no, reason="expired")
-        if spending and not card_type.accepted_at(self.venue_code):
-            raise CardRefused(_("Card {card} is not accepted at venue {venue}.").format(
-                card=card.card_no, venue=self.venue_code), card=card.card_no, reason="not_accepted")
 
-    @staticmethod
-    def _replayed(session: Session, key: str) -> bool:
-        return session.scalar(select(Entry.id).where(Entry.idempotency_key == key)) is not None
+def quote_dict(quote: Quote) -> dict[str, Any]:
+    return {"list_price": quote.list_total, "discount": quote.discount_total, "charged": quote.total,
+            "paid_main": quote.paid_main, "paid_gift": quote.paid_gift, "paid_points": quote.paid_points,
+            "points_redeemed": quote.points_redeemed, "points_earned": quote.points_earned,
+            "lines": [{"sku": line.sku, "category": line.category, "quantity": line.quantity,
+                       "list_price": line.list_price, "total": line.total,
+                       "paid_main": line.paid_main, "paid_gift": line.paid_gift, "paid_points": line.paid_points,
+                       "discounts": [dataclasses.asdict(d) for d in line.discounts]} for line in quote.lines]}
 
-    # ------------------------------------------------------------ card types (W1, W2)
 
-    def create_card_type(self, actor: Actor, *, code: str, name: str, kind: str = "value",
-                         category: str = "stored_value", discount_bp: int = 0, bonus_bp: int = 0,
-                         validity_days: int = 365, deposit: int = 0, points_per_yuan: int = 0,
-                         min_count_topup: int = 1, accepted_venues: str = "") -> dict[str, Any]:
-        self._begin(actor, "wallet.cardtypes", admin=True)
-        code = _text(code, _("The card type code"), 32)
-        name = _text(name, _("The card type name"), 100)
-        if kind not in KINDS:
-            raise InvalidInput(_("The kind must be one of: {choices}.").format(choices=", ".join(KINDS)))
-        if category not in CATEGORIES:
-            raise InvalidInput(_("The category must be one of: {choices}.").format(choices=", ".join(CATEGORIES)))
-        values = dict(code=code, name=name, kind=kind, category=category,
-                      discount_bp=_whole(discount_bp, _("The discount"), maximum=10000),
-                      bonus_bp=_whole(bonus_bp, _("The top-up bonus"), maximum=100000),
-                      validity_days=_whole(validity_days, _("The validity"), minimum=1, maximum=36500),
-                      deposit=_whole(deposit, _("The deposit")),
-                      points_per_yuan=_whole(points_per_yuan, _("The points rate"), maximum=10000),
-                      min_count_topup=_whole(min_count_topup, _("The minimum count top-up"), minimum=1,
-                                             maximum=100000),
-                      accepted_venues=_text(accepted_venues, _("The accepted venues"), 2000, required=False))
-        with self._uow() as uow:
-            session = uow.session
-            if session.scalar(select(CardType.id).where(CardType.code == code)) is not None:
-                raise Conflict(_("The card type {code} exists already.").format(code=code), code=code)
-            card_type = CardType(**values, venue_id=actor.venue_id, terminal_id=actor.terminal_id)
-            session.add(card_type)
-            session.flush()
-            record(session, kind="operation", action="wallet.cardtype.create", actor=actor.username, target=code,
-                   details=values, venue_id=actor.venue_id, terminal_id=actor.terminal_id)
-            uow.commit()
-            return _type_dict(card_type)
-
-    def list_card_types(self, actor: Actor) -> list[dict[str, Any]]:
-        self._begin(actor, "wallet.view", admin=True)
-        with self._uow.read() as uow:
-            return [_type_dict(t) for t in uow.session.scalars(select(CardType).order_by(CardType.code))]
+class WalletService(CardTypeAdmin):
+    """The wallet's use cases on one database (see ``WalletCore`` for the arguments)."""
 
     # ------------------------------------------------------------ lifecycle (W3)
 
@@ -274,7 +94,7 @@ class WalletService:
         holder_name = _text(holder_name, _("The holder's name"), 100, required=False)
         holder_phone = _text(holder_phone, _("The holder's phone"), 32, required=False)
         if uid is not None:
-            uid = _text(uid, _("The card UID"), 64)
+            uid = _text(uid, _("The card UID"), 64).upper()
         with self._uow() as uow:
             session = uow.session
             card_type = self._type(session, type_code)
@@ -297,7 +117,7 @@ class WalletService:
             card.holder_name, card.holder_phone = holder_name, holder_phone
             card.issued_at = now
             card.holder_since = now
-            card.expires_on = now.date() + dt.timedelta(days=days)
+            card.expires_on = self._today() + dt.timedelta(days=days)
             session.flush()
             accounts = {which: self._card_account(session, card_no, which) for which in CARD_ACCOUNTS}
             entry_id = None
@@ -348,45 +168,121 @@ class WalletService:
                 "amount": amount, "bonus": bonus, "counts": counts,
                 "balances": self._balances_now(card_no)}
 
-    def consume(self, actor: Actor, *, card_no: str, key: str, amount: int = 0, counts: int = 0) -> dict[str, Any]:
-        """Debit a card: ``amount`` fen (list price; the discount rules decide the charge) from
-        the main wallet, or ``counts`` from a count card. One journal entry per key."""
+    def consume(self, actor: Actor, *, card_no: str, key: str, amount: int = 0, counts: int = 0,
+                items: Sequence[SaleItem | dict[str, Any]] | None = None, redeem_points: int = 0,
+                category: str = DEFAULT_CATEGORY, device: str = "") -> dict[str, Any]:
+        """Debit a card, one journal entry per key.
+
+        Value cards: ``amount`` fen at list price in ``category`` (or ``items``: sale lines)
+        goes through the discount engine (``pricing.price_sale``: per item, time slot and film
+        grade, tier, in that order, at the venue's local time), then is paid by points (if
+        ``redeem_points`` and the type allows), the gift wallet where it may pay and the main
+        wallet, in the type's order; points are earned on what main paid. Count cards:
+        ``counts``. Free cards pay nothing (the event is kept, no entry)."""
         with self._movement(actor, "wallet.consume", card_no, key, amount, counts,
                             spending=True) as (uow, card, card_type, m):
-            session, key, amount, counts = uow.session, m.key, m.amount, m.counts
-            price = Price(0, 0, 0)
-            points = 0
-            if card_type.kind == "value":
-                if counts:
-                    raise CardRefused(_("Card {card} holds money, not counts.").format(card=card_no))
-                if amount <= 0:
-                    raise InvalidInput(_("The amount must be more than 0."))
-                price = price_with_discounts(card_type, amount, venue=self.venue_code)
-                if price.charge <= 0:
-                    raise InvalidInput(_("Nothing to pay after the discount."))
-                lines = [LineSpec(self._card_account(session, card_no, MAIN).id, -price.charge),
-                         LineSpec(self._venue_account(session, "revenue").id, price.charge)]
-                points = price.charge // 100 * card_type.points_per_yuan
-                if points:
-                    lines += [LineSpec(self._chain_account(session, "points.issued", POINTS).id, -points),
-                              LineSpec(self._card_account(session, card_no, CARD_POINTS).id, points)]
-            else:
-                if amount:
+            session, key = uow.session, m.key
+            if card_type.kind == "count":
+                if m.amount or items:
                     raise CardRefused(_("Card {card} holds counts, not money.").format(card=card_no))
-                if counts <= 0:
-                    raise InvalidInput(_("The count must be more than 0."))
-                lines = [LineSpec(self._card_account(session, card_no, CARD_COUNTS).id, -counts),
-                         LineSpec(self._venue_account(session, "counts.used", COUNT).id, counts)]
-            result = self._post(session, actor, card, key=key, kind="wallet.consume", lines=lines)
-            if not result.replayed:
-                self._event(session, actor, card, "consume",
-                            amount=-price.charge if card_type.kind == "value" else -counts,
-                            unit=CNY if card_type.kind == "value" else COUNT, entry_id=result.entry_id,
-                            list_price=price.list_price, discount=price.discount, points=points)
+                result = self._consume_counts(session, actor, card, key, m.counts, device)
+            else:
+                if m.counts:
+                    raise CardRefused(_("Card {card} holds money, not counts.").format(card=card_no))
+                lines = sale_items(m.amount, items, _text(category, _("The category"), 32))
+                result = self._consume_money(session, actor, card, card_type, key, lines,
+                                             _whole(redeem_points, _("The points to redeem")), device)
             uow.commit()
-        return {"card_no": card_no, "entry_id": str(result.entry_id), "replayed": result.replayed,
-                "list_price": price.list_price, "discount": price.discount, "charged": price.charge,
-                "counts": counts, "points_earned": points, "balances": self._balances_now(card_no)}
+        return {"card_no": card_no, **result, "balances": self._balances_now(card_no)}
+
+    def quote(self, actor: Actor, *, card_no: str, amount: int = 0,
+              items: Sequence[SaleItem | dict[str, Any]] | None = None, redeem_points: int = 0,
+              category: str = DEFAULT_CATEGORY) -> dict[str, Any]:
+        """What a consume would charge and how it would be paid, without paying (the panel shows
+        it before the operator confirms)."""
+        self._begin(actor, "wallet.view")
+        with self._uow.read() as uow:
+            session = uow.session
+            card = self._card(session, card_no)
+            card_type = session.get_one(CardType, card.type_id)
+            quote = self._price(session, card, card_type, sale_items(amount, items, category), redeem_points)
+        return {"card_no": card_no, "ok": quote.ok, "shortfall": quote.shortfall, **quote_dict(quote)}
+
+    def _price(self, session: Session, card: Card, card_type: CardType, items: list[SaleItem],
+               redeem_points: int) -> Quote:
+        terms = card_terms(card_type, balances_of(session, card.card_no), [i.category for i in items])
+        context = SaleContext(at=self._local_now(), venue=self.venue_code, merchant=self.settings.merchant or None)
+        return price_sale(items, terms, context, active_rules(session), redeem_points=redeem_points)
+
+    def _consume_money(self, session: Session, actor: Actor, card: Card, card_type: CardType, key: str,
+                       items: list[SaleItem], redeem_points: int, device: str) -> dict[str, Any]:
+        replayed = self._replayed_result(session, card, key)
+        if replayed is not None:
+            return replayed
+        quote = self._price(session, card, card_type, items, redeem_points)
+        if not quote.ok:
+            raise InsufficientBalance(_("Insufficient balance on card {card}: {short} short.").format(
+                card=card.card_no, short=yuan(quote.shortfall)),
+                card=card.card_no, shortfall=quote.shortfall)
+        paid = quote_dict(quote)
+        if card_type.category == "free":
+            self._event(session, actor, card, "consume", amount=0, unit=CNY, device=device, free=True, key=key,
+                        **{k: v for k, v in paid.items() if k != "lines"})
+            return {"entry_id": None, "replayed": False, "counts": 0, **paid, "charged": 0, "paid_main": 0,
+                    "paid_gift": 0, "paid_points": 0, "points_redeemed": 0, "points_earned": 0}
+        if quote.total <= 0:
+            raise InvalidInput(_("Nothing to pay after the discount."))
+        lines: list[LineSpec] = []
+
+        def move(source: Any, target: Any, value: int) -> None:
+            if value:
+                lines.extend((LineSpec(source.id, -value), LineSpec(target.id, value)))
+
+        move(self._card_account(session, card.card_no, MAIN), self._venue_account(session, "revenue"), quote.paid_main)
+        move(self._card_account(session, card.card_no, GIFT), self._venue_account(session, "revenue.gift"),
+             quote.paid_gift)
+        move(self._chain_account(session, "promotions", CNY), self._venue_account(session, "revenue.points"),
+             quote.paid_points)
+        net_points = quote.points_earned - quote.points_redeemed
+        card_points = self._card_account(session, card.card_no, CARD_POINTS)
+        if net_points > 0:
+            move(self._chain_account(session, "points.issued", POINTS), card_points, net_points)
+        else:
+            move(card_points, self._chain_account(session, "points.redeemed", POINTS), -net_points)
+        result = self._post(session, actor, card, key=key, kind="wallet.consume", lines=lines)
+        self._event(session, actor, card, "consume", amount=-(quote.paid_main + quote.paid_gift), unit=CNY,
+                    entry_id=result.entry_id, device=device, **{k: v for k, v in paid.items()})
+        return {"entry_id": str(result.entry_id), "replayed": False, "counts": 0, **paid}
+
+    def _consume_counts(self, session: Session, actor: Actor, card: Card, key: str, counts: int,
+                        device: str) -> dict[str, Any]:
+        replayed = self._replayed_result(session, card, key)
+        if replayed is not None:
+            return replayed
+        if counts <= 0:
+            raise InvalidInput(_("The count must be more than 0."))
+        lines = [LineSpec(self._card_account(session, card.card_no, CARD_COUNTS).id, -counts),
+                 LineSpec(self._venue_account(session, "counts.used", COUNT).id, counts)]
+        result = self._post(session, actor, card, key=key, kind="wallet.consume", lines=lines)
+        self._event(session, actor, card, "consume", amount=-counts, unit=COUNT, entry_id=result.entry_id,
+                    device=device, counts=counts)
+        return {"entry_id": str(result.entry_id), "replayed": False, "counts": counts, "list_price": 0,
+                "discount": 0, "charged": 0, "paid_main": 0, "paid_gift": 0, "paid_points": 0,
+                "points_redeemed": 0, "points_earned": 0, "lines": []}
+
+    def _replayed_result(self, session: Session, card: Card, key: str) -> dict[str, Any] | None:
+        """The first result of a consume already posted under ``key`` (nothing is posted again)."""
+        entry_id = session.scalar(select(Entry.id).where(Entry.idempotency_key == key))
+        if entry_id is None:
+            return None
+        event = session.scalars(select(CardEvent).where(CardEvent.entry_id == entry_id)).first()
+        if event is None or event.card_id != card.id or event.action != "consume":
+            raise Conflict(_("The idempotency key {key} was used for another operation.").format(key=key), key=key)
+        details = json.loads(event.details or "{}")
+        return {"entry_id": str(entry_id), "replayed": True, "counts": details.get("counts", 0),
+                **{k: details.get(k, 0) for k in ("list_price", "discount", "charged", "paid_main", "paid_gift",
+                                                  "paid_points", "points_redeemed", "points_earned")},
+                "lines": details.get("lines", [])}
 
     def block(self, actor: Actor, card_no: str, *, reason: str = "") -> dict[str, Any]:
         """Report a card lost: it is blacklisted until unblocked."""
@@ -421,7 +317,7 @@ class WalletService:
         key = _key(key)
         new_card_no = _text(new_card_no, _("The card number"), 32)
         if new_uid is not None:
-            new_uid = _text(new_uid, _("The card UID"), 64)
+            new_uid = _text(new_uid, _("The card UID"), 64).upper()
         if new_card_no == card_no:
             raise InvalidInput(_("The new card must have another number."))
         with self._uow() as uow:
@@ -523,27 +419,35 @@ class WalletService:
 
     # ------------------------------------------------------------ queries (W7)
 
-    def _balances_now(self, card_no: str) -> dict[str, int]:
-        with self._uow.read() as uow:
-            return _balances(uow.session, card_no)
-
     def query(self, actor: Actor, card_no: str, *, _checked: bool = False) -> dict[str, Any]:
         """Number, holder, type, status, validity and every balance of a card."""
         if not _checked:
             self._begin(actor, "wallet.view")
         with self._uow.read() as uow:
-            session = uow.session
-            card = self._card(session, card_no)
-            card_type = session.get_one(CardType, card.type_id)
-            status = card.status
-            if status == "active" and card.expires_on is not None and card.expires_on < self._today():
-                status = "expired"
-            return {"card_no": card.card_no, "uid": card.uid, "type": card_type.code, "type_name": card_type.name,
-                    "kind": card_type.kind, "status": status, "holder_name": card.holder_name,
-                    "holder_phone": card.holder_phone,
-                    "issued_at": card.issued_at.isoformat() if card.issued_at else None,
-                    "expires_on": card.expires_on.isoformat() if card.expires_on else None,
-                    "balances": _balances(session, card_no)}
+            return self._card_dict(uow.session, self._card(uow.session, card_no))
+
+    def find_card(self, actor: Actor, *, uid: str) -> dict[str, Any]:
+        """``query`` for the card whose chip has this UID (hex, any case): a card on the reader."""
+        self._begin(actor, "wallet.view")
+        uid = _text(uid, _("The card UID"), 64).upper()
+        with self._uow.read() as uow:
+            card = uow.session.scalars(select(Card).where(Card.uid == uid)).one_or_none()
+            if card is None:
+                raise NotFound(_("No card is issued with the chip {uid}.").format(uid=uid), uid=uid)
+            return self._card_dict(uow.session, card)
+
+    def _card_dict(self, session: Session, card: Card) -> dict[str, Any]:
+        card_type = session.get_one(CardType, card.type_id)
+        status = card.status
+        if status == "active" and card.expires_on is not None and card.expires_on < self._today():
+            status = "expired"
+        return {"card_no": card.card_no, "uid": card.uid, "type": card_type.code, "type_name": card_type.name,
+                "kind": card_type.kind, "category": card_type.category, "status": status,
+                "holder_name": card.holder_name, "holder_phone": card.holder_phone,
+                "issued_at": card.issued_at.isoformat() if card.issued_at else None,
+                "expires_on": card.expires_on.isoformat() if card.expires_on else None,
+                "discount_bp": card_type.discount_bp, "offline_cap": card_type.offline_cap,
+                "counter": card.counter, "balances": balances_of(session, card.card_no)}
 
     def history(self, actor: Actor, card_no: str, *, all_holders: bool = False) -> list[dict[str, Any]]:
         """The card's events, oldest first; only the current holder's unless ``all_holders``."""
@@ -560,19 +464,5 @@ class WalletService:
                      "details": json.loads(e.details or "{}")} for e in events]
 
 
-def _balances(session: Session, card_no: str) -> dict[str, int]:
-    rows = session.execute(select(Account.kind, Account.balance).where(
-        Account.owner_type == "card", Account.owner_id == card_no)).all()
-    found = {kind: int(value) for kind, value in rows}
-    return {"main": found.get(MAIN[0], 0), "gift": found.get(GIFT[0], 0), "points": found.get(CARD_POINTS[0], 0),
-            "counts": found.get(CARD_COUNTS[0], 0), "deposit": found.get(DEPOSIT[0], 0)}
 
-
-def _type_dict(t: CardType) -> dict[str, Any]:
-    return {"code": t.code, "name": t.name, "kind": t.kind, "category": t.category, "discount_bp": t.discount_bp,
-            "bonus_bp": t.bonus_bp, "validity_days": t.validity_days, "deposit": t.deposit,
-            "points_per_yuan": t.points_per_yuan, "min_count_topup": t.min_count_topup,
-            "accepted_venues": t.accepted_venues, "active": t.active}
-
-
-__all__ = ["CardRefused", "InsufficientBalance", "Price", "WalletService", "price_with_discounts"]
+__all__ = ["CardRefused", "InsufficientBalance", "WalletService", "card_terms", "quote_dict", "sale_items"]

@@ -65,10 +65,13 @@ def pending(engine: Engine, plugin_locations: Sequence[str | Path] = ()) -> bool
 
 def revision(engine: Engine, message: str, *, autogenerate: bool = True,
              branch_label: str | None = None, version_path: str | None = None,
-             head: str = "head") -> None:
-    """Write a new revision (developers' tool: ``python -m suite.db.migrate "message"``)."""
+             head: str = "head", target_metadata: object = None) -> None:
+    """Write a new revision (developers' tool: ``python -m suite.db.migrate "message"``).
+    A plugin's revision passes its ``version_path`` and its own ``target_metadata``."""
     import_models()
     cfg = _config(engine, [version_path] if version_path else [])
+    if target_metadata is not None:
+        cfg.attributes["target_metadata"] = target_metadata
     command.revision(cfg, message=message, autogenerate=autogenerate, branch_label=branch_label,
                      version_path=version_path, head=head)
 

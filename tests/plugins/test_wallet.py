@@ -90,9 +90,9 @@ def test_wallet_branch_matches_models_and_is_idempotent(wallet_engine) -> None:
     ours = [d for d in diffs if "wallet_" in repr(d)]
     assert ours == []
     # the recorded heads are the script's heads, so a PostgreSQL app does not ask for an upgrade
-    assert current_revisions(wallet_engine) == head_revisions(wallet_engine, MIGRATIONS) == ["wallet_0001"]
+    assert current_revisions(wallet_engine) == head_revisions(wallet_engine, MIGRATIONS) == ["wallet_0002"]
     assert not pending(wallet_engine, MIGRATIONS)
-    assert upgrade(wallet_engine, MIGRATIONS, MODELS) == ["wallet_0001"]
+    assert upgrade(wallet_engine, MIGRATIONS, MODELS) == ["wallet_0002"]
     assert {"wallet_card_types", "wallet_cards", "wallet_card_events"} <= set(inspect(wallet_engine).get_table_names())
 
 
@@ -117,16 +117,19 @@ def test_top_up_with_bonus_consume_replay_and_refusals(service, gold) -> None:
     assert again["replayed"] and again["balances"]["main"] == 10000 and entries(service) == before
 
     c = key()
-    spent = service.consume(gold, card_no="G1", key=c, amount=3000)  # 30.00 list, 10% off
-    assert (spent["discount"], spent["charged"], spent["points_earned"]) == (300, 2700, 27)
-    assert spent["balances"]["main"] == 7300 and spent["balances"]["points"] == 27
+    # 30.00 list, 10% off = 27.00: the gift wallet pays first (10.00), main the rest; points on main
+    spent = service.consume(gold, card_no="G1", key=c, amount=3000)
+    assert (spent["discount"], spent["charged"], spent["paid_gift"], spent["paid_main"]) == (300, 2700, 1000, 1700)
+    assert spent["points_earned"] == 17
+    assert spent["balances"]["main"] == 8300 and spent["balances"]["gift"] == 0 and spent["balances"]["points"] == 17
     before = entries(service)
     replay = service.consume(gold, card_no="G1", key=c, amount=3000)
-    assert replay["replayed"] and replay["balances"]["main"] == 7300 and entries(service) == before
+    assert replay["replayed"] and replay["charged"] == 2700 and replay["balances"]["main"] == 8300
+    assert entries(service) == before
 
     with pytest.raises(InsufficientBalance):
         service.consume(gold, card_no="G1", key=key(), amount=100000)
-    assert service.query(gold, "G1")["balances"]["main"] == 7300 and entries(service) == before
+    assert service.query(gold, "G1")["balances"]["main"] == 8300 and entries(service) == before
     with pytest.raises(InvalidInput):
         service.consume(gold, card_no="G1", key=key(), amount=12.5)  # type: ignore[arg-type]
     history = service.history(gold, "G1")
@@ -175,7 +178,7 @@ def test_replace_a_lost_card_moves_every_balance(service, gold) -> None:
         service.replace(cashier, "G1", new_card_no="G2", key=key())
     new = service.replace(gold, "G1", new_card_no="G2", key=key(), new_uid="04AABBCC")
     assert new["status"] == "active" and new["holder_name"] == "Li Lei" and new["uid"] == "04AABBCC"
-    assert new["balances"] == {"main": 9100, "gift": 1000, "points": 9, "counts": 0, "deposit": 2000}
+    assert new["balances"] == {"main": 10000, "gift": 100, "points": 0, "counts": 0, "deposit": 2000}
     old = service.query(gold, "G1")
     assert old["status"] == "lost" and set(old["balances"].values()) == {0}
     assert service.consume(gold, card_no="G2", key=key(), amount=100)["charged"] == 90
@@ -201,10 +204,12 @@ def test_count_cards_need_the_minimum_top_up(service) -> None:
 
 def test_refund_pays_main_and_deposit_and_forfeits_the_gift(service, gold) -> None:
     service.top_up(gold, card_no="G1", key=key(), amount=10000)
-    service.consume(gold, card_no="G1", key=key(), amount=1000)  # charged 900, 9 points
+    # 20.00 at 10% off = 18.00: gift pays its 10.00, main 8.00 (8 points)
+    service.consume(gold, card_no="G1", key=key(), amount=2000)
+    service.top_up(gold, card_no="G1", key=key(), amount=1000)  # main 10200, gift 100
     refund = service.refund(actor("wallet.refund", name="manager"), "G1", key=key())
-    assert refund == {"card_no": "G1", "refunded": 9100 + 2000, "main": 9100, "deposit": 2000,
-                      "gift_forfeited": 1000, "points_forfeited": 9, "counts_forfeited": 0, "status": "returned"}
+    assert refund == {"card_no": "G1", "refunded": 10200 + 2000, "main": 10200, "deposit": 2000,
+                      "gift_forfeited": 100, "points_forfeited": 8, "counts_forfeited": 0, "status": "returned"}
     card = service.query(gold, "G1")
     assert card["status"] == "returned"
     assert card["balances"] == {"main": 0, "gift": 0, "points": 0, "counts": 0, "deposit": 0}
@@ -292,7 +297,7 @@ def test_cli_round_trip_and_refused_refund(site: Site) -> None:
     assert ok("card", "consume", "0001", "--amount", "30")["charged"] == 2700
     short = site.run("--json", "card", "consume", "0001", "--amount", "1000")
     assert short.code == 1 and short.json["error"] == "insufficient_balance"
-    assert ok("card", "query", "0001")["balances"]["main"] == 7300
+    assert ok("card", "query", "0001")["balances"]["main"] == 8300
     assert [e["action"] for e in ok("card", "history", "0001")] == ["issue", "topup", "consume"]
 
     password = {"VENUE_SUITE_NEW_PASSWORD": "cashier-pass-1"}
@@ -308,10 +313,10 @@ def test_cli_round_trip_and_refused_refund(site: Site) -> None:
     assert ok("card", "renew", "0001", "--days", "30")["status"] == "active"
     assert ok("card", "block", "0001")["status"] == "lost"
     replaced = ok("card", "replace", "0001", "--new", "0002")
-    assert replaced["balances"]["main"] == 7210 and replaced["status"] == "active"
+    assert replaced["balances"]["main"] == 8210 and replaced["status"] == "active"
     assert ok("card", "block", "0002")["status"] == "lost"
     refunded = ok("card", "refund", "0002")  # a lost card is returned and refunded
-    assert (refunded["main"], refunded["deposit"], refunded["gift_forfeited"]) == (7210, 2000, 1000)
+    assert (refunded["main"], refunded["deposit"], refunded["gift_forfeited"]) == (8210, 2000, 0)
     assert ok("card", "recycle", "0002")["status"] == "recycled"
     assert ok("card", "issue", "0002", "--type", "GOLD", "--holder", "Wang")["holder_name"] == "Wang"
     assert [e["action"] for e in ok("card", "history", "0002")] == ["issue"]
@@ -364,7 +369,7 @@ def test_random_sequences_keep_the_books(service, gold, operations) -> None:
             pass
         balances = service.query(gold, card_no)["balances"]
         assert min(balances.values()) >= 0
-        assert balances["main"] == topped - spent
+        assert balances["main"] + balances["gift"] == topped + bonuses - spent
     refund = service.refund(gold, card_no, key=key())
     assert refund["main"] + refund["gift_forfeited"] + spent == topped + bonuses
     assert refund["deposit"] == 2000
@@ -389,6 +394,6 @@ def test_concurrent_consumes_on_one_card_lose_no_update(service, gold) -> None:
     with ThreadPoolExecutor(4) as pool:
         total = sum(pool.map(worker, range(4)))
     balances = service.query(gold, "G1")["balances"]
-    assert total == 10_000 - balances["main"]
+    assert total == 11_000 - balances["main"] - balances["gift"]  # main plus the 10% bonus
     assert 0 <= balances["main"] < 450  # 32 tries of 4.50 against 100.00: it ran dry
     ledger_ok(service)

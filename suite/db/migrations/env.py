@@ -7,11 +7,13 @@ from alembic import context
 from suite.db.base import Base
 
 engine = context.config.attributes["engine"]
+# autogenerate compares against this; a plugin's revision passes its own MetaData
+target_metadata = context.config.attributes.get("target_metadata", Base.metadata)
 
 with engine.connect() as connection:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

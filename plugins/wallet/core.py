@@ -1,0 +1,241 @@
+"""What every wallet use case shares: errors, units, input checks, and ``WalletCore`` (the
+database, the operator's permissions, the card's accounts, its events and its usability).
+
+Every balance is a ledger account (``suite.ledger``); every movement is one balanced journal
+entry posted with an idempotency key inside the same unit of work as the card's event row
+and the audit record. Money is integer fen, counts and points are integers: never floats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from suite.audit.log import record
+from suite.db.base import utcnow
+from suite.db.uow import UnitOfWorkFactory
+from suite.errors import InvalidInput, NotFound, SuiteError
+from suite.i18n import _
+from suite.identity.actor import Actor
+from suite.ledger import FloorBreached, LineSpec, PostResult, open_account, post
+from suite.ledger.models import Account, Entry
+
+from plugins.wallet.models import Card, CardEvent, CardType
+from plugins.wallet.settings import WalletSettings
+
+PLUGIN_ID = "wallet"
+CNY = "CNY"
+POINTS = "points"
+COUNT = "count"
+MAX_AMOUNT = 10**12  # fen: 10 billion yuan, far above any real card movement
+
+# card accounts: (kind, unit)
+MAIN = ("wallet.main", CNY)
+GIFT = ("wallet.gift", CNY)
+CARD_POINTS = ("points", POINTS)
+CARD_COUNTS = ("counts", COUNT)
+DEPOSIT = ("deposit", CNY)
+CARD_ACCOUNTS = (MAIN, GIFT, CARD_POINTS, CARD_COUNTS, DEPOSIT)
+# staff cards (W2) open the POS or authorise an operation; they never hold money
+STAFF_CATEGORIES = ("authorisation", "operator")
+
+
+class CardRefused(SuiteError):
+    """The card cannot do this now (blacklisted, expired, not accepted here, wrong kind...)."""
+
+    code = "card_refused"
+
+
+class InsufficientBalance(SuiteError):
+    code = "insufficient_balance"
+
+
+
+def _whole(value: object, what: str, *, minimum: int = 0, maximum: int = MAX_AMOUNT) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
+        raise InvalidInput(_("{what} must be a whole number from {low} to {high}.").format(
+            what=what, low=minimum, high=maximum))
+    return value
+
+
+def _text(value: object, what: str, max_length: int, *, required: bool = True) -> str:
+    if not isinstance(value, str) or len(value) > max_length or (required and not value.strip()):
+        raise InvalidInput(_("{what} is required, as text of at most {n} characters.").format(
+            what=what, n=max_length))
+    return value.strip()
+
+
+def _key(value: object) -> str:
+    return _text(value, _("The idempotency key"), 100)
+
+
+@dataclass(frozen=True)
+class _Movement:
+    key: str
+    amount: int
+    counts: int
+
+
+class WalletCore:
+    """The wallet's database, operator checks and per-card helpers.
+
+    ``plugins``: the application's ``PluginHost`` (its state is checked first: unlicensed or
+    disabled refuses); ``None`` in tests that run the service without a host.
+    ``venue_code``/``terminal_code``: this POS (cash, revenue, card acceptance, settlement);
+    ``settings``: the ``[plugins.wallet]`` table (merchant, terminal group, time zone...).
+    """
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, identity: Any, *, venue_code: str = "HQ",
+                 terminal_code: str = "", plugins: Any = None, settings: WalletSettings | None = None,
+                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+        self._uow = uow_factory
+        self._identity = identity
+        self._plugins = plugins
+        self.venue_code = venue_code
+        self.terminal_code = terminal_code
+        self.settings = settings or WalletSettings()
+        self._clock = clock
+
+    @classmethod
+    def from_app(cls, app: Any) -> Any:
+        from plugins.wallet.settings import settings_of
+
+        return cls(app.uow, app.identity, venue_code=app.settings.terminal.venue_code,
+                   terminal_code=app.settings.terminal.terminal_code, plugins=app.plugins,
+                   settings=settings_of(app))
+
+    # ------------------------------------------------------------ helpers
+
+    @contextmanager
+    def _movement(self, actor: Actor, permission: str, card_no: str, key: str, amount: int, counts: int, *,
+                  spending: bool = False) -> Iterator[tuple[Any, Card, CardType, "_Movement"]]:
+        """The opening every money or count movement on one card shares: permission, checked
+        inputs, one unit of work with the card row locked, and the card's usability (not
+        re-checked for a replayed key, which must return its first result)."""
+        self._begin(actor, permission)
+        movement = _Movement(_key(key), _whole(amount, _("The amount")),
+                             _whole(counts, _("The count"), maximum=1_000_000))
+        with self._uow() as uow:
+            card = self._card(uow.session, card_no, lock=True)
+            card_type = uow.session.get_one(CardType, card.type_id)
+            if not self._replayed(uow.session, movement.key):
+                self._usable(card, card_type, spending=spending)
+            yield uow, card, card_type, movement
+
+    def _begin(self, actor: Actor, permission: str, *, admin: bool = False) -> None:
+        if self._plugins is not None:
+            from suite.licensing.service import Purpose
+
+            self._plugins.require_active(PLUGIN_ID, Purpose.ADMIN if admin else Purpose.SALE)
+        self._identity.require(actor, permission)
+
+    def _local_now(self) -> dt.datetime:
+        """The venue's wall-clock time (naive): time slots, expiry dates and daily close use it."""
+        return self._clock().astimezone(self.settings.zone).replace(tzinfo=None)
+
+    def _today(self) -> dt.date:
+        return self._local_now().date()
+
+    @staticmethod
+    def _card(session: Session, card_no: str, *, lock: bool = False) -> Card:
+        query = select(Card).where(Card.card_no == card_no)
+        if lock:
+            query = query.with_for_update()
+        card = session.scalars(query).one_or_none()
+        if card is None:
+            raise NotFound(_("There is no card {card}.").format(card=card_no), card=card_no)
+        return card
+
+    @staticmethod
+    def _type(session: Session, code: str) -> CardType:
+        found = session.scalars(select(CardType).where(CardType.code == code)).one_or_none()
+        if found is None:
+            raise NotFound(_("There is no card type {code}.").format(code=code), code=code)
+        return found
+
+    @staticmethod
+    def _card_account(session: Session, card_no: str, which: tuple[str, str]) -> Account:
+        kind, unit = which
+        return open_account(session, owner_type="card", owner_id=card_no, kind=kind, unit=unit, floor=0,
+                            name=f"card {card_no} {kind}")
+
+    def _venue_account(self, session: Session, kind: str, unit: str = CNY) -> Account:
+        return open_account(session, owner_type="venue", owner_id=self.venue_code, kind=kind, unit=unit,
+                            floor=None, name=f"venue {self.venue_code} {kind}")
+
+    @staticmethod
+    def _chain_account(session: Session, kind: str, unit: str) -> Account:
+        return open_account(session, owner_type="chain", owner_id="chain", kind=kind, unit=unit, floor=None,
+                            name=f"chain {kind} {unit}")
+
+    def _event(self, session: Session, actor: Actor, card: Card, action: str, *, amount: int = 0, unit: str = "",
+               entry_id: uuid.UUID | None = None, device: str = "", offline: bool = False,
+               at: dt.datetime | None = None, **details: Any) -> None:
+        """The card's history row (where: venue, merchant, terminal, device) and its audit record."""
+        session.add(CardEvent(card_id=card.id, at=at or self._clock(), action=action, actor=actor.username,
+                              venue_code=self.venue_code, merchant=self.settings.merchant,
+                              terminal_code=self.terminal_code, device=device, offline=offline,
+                              amount=amount, unit=unit, entry_id=entry_id,
+                              details=json.dumps(details, sort_keys=True, ensure_ascii=False, default=str),
+                              venue_id=actor.venue_id, terminal_id=actor.terminal_id))
+        session.flush()
+        record(session, kind="operation", action=f"wallet.{action}", actor=actor.username, target=card.card_no,
+               details={"amount": amount, "unit": unit, "entry": str(entry_id) if entry_id else None, **details},
+               venue_id=actor.venue_id, terminal_id=actor.terminal_id)
+
+    def _post(self, session: Session, actor: Actor, card: Card, *, key: str, kind: str,
+              lines: list[LineSpec]) -> PostResult:
+        try:
+            return post(session, idempotency_key=key, kind=kind, lines=lines, actor=actor.username,
+                        memo=card.card_no, venue_id=actor.venue_id, terminal_id=actor.terminal_id)
+        except FloorBreached as exc:
+            raise InsufficientBalance(_("Insufficient balance on card {card}.").format(card=card.card_no),
+                                      card=card.card_no) from exc
+
+    def _usable(self, card: Card, card_type: CardType, *, spending: bool = False) -> None:
+        """Refuse a card that may not move value here and now (translated reasons, each with a
+        ``reason`` code). Where a card is accepted matters only for spending: a top-up is
+        taken anywhere in the chain."""
+        number = card.card_no
+        if card.status == "lost":
+            raise CardRefused(_("Card {card} is blacklisted (reported lost).").format(card=number),
+                              card=number, reason="blacklisted")
+        if card.status != "active":
+            raise CardRefused(_("Card {card} is not active (status: {status}).").format(
+                card=number, status=card.status), card=number, reason="not_active")
+        if card.expires_on is not None and card.expires_on < self._today():
+            raise CardRefused(_("Card {card} expired on {date}.").format(
+                card=number, date=card.expires_on.isoformat()), card=number, reason="expired")
+        if card_type.category in STAFF_CATEGORIES:
+            raise CardRefused(_("Card {card} is a staff card ({category}): it carries no money.").format(
+                card=number, category=card_type.category), card=number, reason="staff_card")
+        if spending and not (card_type.accepted_at(self.venue_code, self.settings.merchant,
+                                                   self.settings.terminal_group)
+                             and self.settings.takes(card_type.code)):
+            raise CardRefused(_("Card {card} is not accepted here (venue {venue}).").format(
+                card=number, venue=self.venue_code), card=number, reason="not_accepted")
+
+    @staticmethod
+    def _replayed(session: Session, key: str) -> bool:
+        return session.scalar(select(Entry.id).where(Entry.idempotency_key == key)) is not None
+
+    def _balances_now(self, card_no: str) -> dict[str, int]:
+        with self._uow.read() as uow:
+            return balances_of(uow.session, card_no)
+
+
+def balances_of(session: Session, card_no: str) -> dict[str, int]:
+    """Every wallet of a card: main, gift, points, counts, deposit."""
+    rows = session.execute(select(Account.kind, Account.balance).where(
+        Account.owner_type == "card", Account.owner_id == card_no)).all()
+    found = {kind: int(value) for kind, value in rows}
+    return {"main": found.get(MAIN[0], 0), "gift": found.get(GIFT[0], 0), "points": found.get(CARD_POINTS[0], 0),
+            "counts": found.get(CARD_COUNTS[0], 0), "deposit": found.get(DEPOSIT[0], 0)}

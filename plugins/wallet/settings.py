@@ -1,0 +1,69 @@
+"""The wallet's table in the site configuration, ``[plugins.wallet]`` (docs/wallet.md).
+
+What this POS is, for card acceptance (a card type lists the venues, merchants and terminal
+groups where it pays; the POS lists the card types it takes), the venue's time zone (time-slot
+discounts and daily close use local time), and the limits of offline consumption (W6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from suite.errors import ConfigError
+from suite.i18n import _
+
+
+@dataclass(frozen=True)
+class WalletSettings:
+    merchant: str = ""  # the merchant (stall, shop) this POS sells for; "" = the venue itself
+    terminal_group: str = ""  # e.g. "food", "rides"; "" = none
+    accepted_types: tuple[str, ...] = ()  # card type codes this POS takes; () = every type
+    timezone: str = "Asia/Shanghai"
+    offline_terminal_limit: int = 200000  # fen this terminal may take offline before reconnecting
+    offline_max_entries: int = 1000  # consumes it may queue offline
+    offline_spool: str = "{data_dir}/wallet-offline.db"  # the local queue of offline consumes
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def takes(self, type_code: str) -> bool:
+        return not self.accepted_types or type_code in self.accepted_types
+
+
+def parse_settings(table: dict[str, Any] | None) -> WalletSettings:
+    """``[plugins.wallet]`` as typed settings; ``ConfigError`` names the key and what was expected."""
+    table = dict(table or {})
+    known = {f.name: f for f in fields(WalletSettings)}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(_("[plugins.wallet] {key}: unknown setting (known: {known}).").format(
+                key=key, known=", ".join(sorted(known))))
+        default = known[key].default
+        if isinstance(default, tuple):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(_("[plugins.wallet] {key}: expected a list of codes.").format(key=key))
+            value = tuple(value)
+        elif isinstance(default, int):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(_("[plugins.wallet] {key}: expected a whole number, 0 or more.").format(key=key))
+        elif not isinstance(value, str):
+            raise ConfigError(_("[plugins.wallet] {key}: expected text.").format(key=key))
+        values[key] = value
+    settings = WalletSettings(**values)
+    try:
+        settings.zone
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(_("[plugins.wallet] timezone: {zone} is not a time zone (like Asia/Shanghai).").format(
+            zone=settings.timezone)) from exc
+    return settings
+
+
+def settings_of(app: Any) -> WalletSettings:
+    return parse_settings(app.settings.plugins.get("wallet"))
+
+
+__all__ = ["WalletSettings", "parse_settings", "settings_of"]
