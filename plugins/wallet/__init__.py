@@ -8,6 +8,7 @@ cases in ``plugins.wallet.services``, the ``card`` and ``cardtype`` verbs in
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from suite.declarations import CliCommand, Permission, PluginManifest
 from suite.hookspecs import hookimpl
@@ -27,16 +28,25 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("wallet.refund", N_("Return a card and refund it"), ("manager",)),
     Permission("wallet.cardtypes", N_("Manage card types and tiers")),
     Permission("wallet.view", N_("View cards, balances and history"), (*_SALES, "finance")),
+    Permission("wallet.settle", N_("Mark card settlement periods settled"), ("finance", "manager")),
+    Permission("wallet.recover", N_("Rebuild a card's account from the card"), ("manager",)),
 )
 
 CLI_COMMANDS: tuple[CliCommand, ...] = (
     CliCommand("card", N_("stored-value cards: issue, top up, consume, query, history, block, refund"),
                configure="plugins.wallet.cli:configure_card", run="plugins.wallet.cli:run",
                permission="wallet.view"),
-    CliCommand("cardtype", N_("card types and member tiers: add, list"),
+    CliCommand("cardtype", N_("card types, tiers, settlement prices and discount rules"),
                configure="plugins.wallet.cli:configure_cardtype", run="plugins.wallet.cli:run",
                permission="wallet.view"),
 )
+
+
+@hookimpl
+def venue_suite_validate_settings(settings: dict[str, Any]) -> None:
+    from plugins.wallet.settings import parse_settings
+
+    parse_settings(settings)
 
 
 @hookimpl

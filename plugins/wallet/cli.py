@@ -218,7 +218,8 @@ def run(app: Any, args: argparse.Namespace) -> Any:
     actor = _actor(app, args)
     key = getattr(args, "key", None) or uuid.uuid4().hex
     if action == "cardtype.add":
-        return service.create_card_type(actor, code=args.code, name=args.name, kind=args.kind, **_type_fields(args))
+        fields = {k: v for k, v in _type_fields(args).items() if k != "name"}
+        return service.create_card_type(actor, code=args.code, name=args.name, kind=args.kind, **fields)
     if action == "cardtype.edit":
         changes = _type_fields(args)
         if args.active is not None:

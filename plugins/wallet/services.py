@@ -220,16 +220,16 @@ class WalletService(CardTypeAdmin):
         if replayed is not None:
             return replayed
         quote = self._price(session, card, card_type, items, redeem_points)
+        paid = quote_dict(quote)
+        if card_type.category == "free":  # a free card pays nothing: the event is kept, no entry
+            free = {**paid, "charged": 0, "paid_main": 0, "paid_gift": 0, "paid_points": 0, "points_redeemed": 0,
+                    "points_earned": 0}
+            self._event(session, actor, card, "consume", amount=0, unit=CNY, device=device, free=True, key=key,
+                        **{k: v for k, v in free.items() if k != "lines"})
+            return {"entry_id": None, "replayed": False, "counts": 0, **free}
         if not quote.ok:
             raise InsufficientBalance(_("Insufficient balance on card {card}: {short} short.").format(
-                card=card.card_no, short=yuan(quote.shortfall)),
-                card=card.card_no, shortfall=quote.shortfall)
-        paid = quote_dict(quote)
-        if card_type.category == "free":
-            self._event(session, actor, card, "consume", amount=0, unit=CNY, device=device, free=True, key=key,
-                        **{k: v for k, v in paid.items() if k != "lines"})
-            return {"entry_id": None, "replayed": False, "counts": 0, **paid, "charged": 0, "paid_main": 0,
-                    "paid_gift": 0, "paid_points": 0, "points_redeemed": 0, "points_earned": 0}
+                card=card.card_no, short=yuan(quote.shortfall)), card=card.card_no, shortfall=quote.shortfall)
         if quote.total <= 0:
             raise InvalidInput(_("Nothing to pay after the discount."))
         lines: list[LineSpec] = []

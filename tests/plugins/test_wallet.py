@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -24,7 +23,7 @@ from suite.identity.actor import Actor
 from suite.identity.service import IdentityService
 from suite.ledger import check
 from suite.ledger.models import Entry
-from tests.sites import Site, write_site
+from tests.sites import Site
 
 MIGRATIONS = [wallet_plugin.MIGRATIONS]
 MODELS = ("plugins.wallet.models",)
@@ -251,34 +250,6 @@ def test_yuan_parsing_never_uses_floats() -> None:
 
 
 # ---------------------------------------------------------------- CLI
-
-
-ADMIN_PASSWORD = "correct-horse-42"
-
-
-@pytest.fixture
-def site(tmp_path: Path, db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Site:
-    """A site whose host loads the wallet as a built-in, licensed for the feature ``wallet``."""
-    import suite.plugins as host
-
-    class WalletHost(host.PluginHost):
-        def __init__(self, *args, **kwargs) -> None:
-            builtins = tuple(kwargs.pop("builtin_modules", host.BUILTIN_PLUGINS))
-            if "plugins.wallet" not in builtins:
-                builtins += ("plugins.wallet",)
-            super().__init__(*args, builtin_modules=builtins, **kwargs)
-
-    monkeypatch.setattr(host, "PluginHost", WalletHost)
-    s = Site(write_site(tmp_path, db_url), db_url, capsys, monkeypatch)
-    assert s.run("--json", "init", stdin=ADMIN_PASSWORD + "\n").code == 0
-    public = s.run("--json", "license", "keygen").json["public_key"]
-    s.path.write_text(s.path.read_text() + f'\n[licensing]\npublic_keys = ["{public}"]\n')
-    licence = tmp_path / "chain.lic"
-    issued = s.run("license", "issue", "--chain", "CHAIN-1", "--licensee", "River Cinemas", "--features", "wallet",
-                   "--max-terminals", "3", "--max-cards", "500", "--expires", "2099-12-31", "--out", str(licence))
-    assert issued.code == 0, issued.err
-    assert s.run("license", "install", str(licence)).code == 0
-    return s
 
 
 def test_cli_round_trip_and_refused_refund(site: Site) -> None:
