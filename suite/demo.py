@@ -71,7 +71,6 @@ def seed(app: Any) -> list[str]:
     from suite.db.core_models import Venue
     from suite.identity.actor import Actor
     from suite.identity.models import User
-    from suite.ledger.service import LineSpec, open_account, post
     from suite.licensing.service import LicenceService
 
     actor = Actor.system("demo")
@@ -101,17 +100,46 @@ def seed(app: Any) -> list[str]:
 
                 app.identity.bind_card(actor, username, OPERATOR_CARD)
                 done.append(f"operator card {OPERATOR_CARD} for cashier")
-    with app.uow() as uow:
-        s = uow.session
-        cash = open_account(s, owner_type="venue", owner_id="HQ", kind="cash", unit="CNY", name="HQ cash", floor=None)
-        for n, amount in enumerate((10_000, 5_000, 20_000), start=1):
-            wallet = open_account(s, owner_type="card", owner_id=f"DEMO-{n:04d}", kind="wallet.main", unit="CNY",
-                                  name=f"Card DEMO-{n:04d} main", floor=0)
-            post(s, idempotency_key=f"demo-topup-{n}", kind="wallet.topup", memo="demo top-up",
-                 lines=[LineSpec(wallet.id, amount), LineSpec(cash.id, -amount)], actor=actor.username,
-                 venue_id=app.venue_id, terminal_id=app.terminal_id)
-        uow.commit()
+    done += _seed_wallet(app, actor)
     return done
+
+
+# the demo's member cards: (number, chip UID for the lab's reader, type, holder, top-up in fen)
+DEMO_CARDS = (
+    ("8800000001", "04A1B2C3", "GOLD", "韩梅梅 Han Meimei", 50_000),
+    ("8800000002", "04D4E5F6", "SILVER", "李雷 Li Lei", 10_000),
+    ("8800000003", "04112233", "GROUP", "Sunshine School", 0),
+)
+
+
+def _seed_wallet(app: Any, actor: Any) -> list[str]:
+    """Card types, an evening discount, and three member cards topped up (once)."""
+    from plugins.wallet.services import WalletService
+    from suite.errors import Conflict
+
+    if "wallet" not in {m.id for m in app.plugins.active_manifests()}:
+        return []
+    wallet = WalletService.from_app(app)
+    try:
+        wallet.create_card_type(actor, code="GOLD", name="Gold member", discount_bp=1000, bonus_bp=1000,
+                                deposit=2000, points_per_yuan=1, redeem_points_per_unit=100, redeem_fen_per_unit=100,
+                                redeem_cap_bp=5000)
+    except Conflict:
+        return []  # seeded before
+    wallet.create_card_type(actor, code="SILVER", name="Silver member", discount_bp=500, bonus_bp=500)
+    wallet.create_card_type(actor, code="GROUP", name="Group ticket", kind="count", min_count_topup=10)
+    wallet.create_card_type(actor, code="STAFF", name="Operator card", category="operator")
+    wallet.set_settlement_price(actor, "GROUP", "PARK-01", unit_price=4500)
+    wallet.add_rule(actor, rule_id="EVENING", kind="time_slot", multiplier_bp=8000, start="18:00", end="22:00")
+    for number, uid, type_code, holder, amount in DEMO_CARDS:
+        wallet.issue(actor, card_no=number, type_code=type_code, key=f"demo-issue-{number}", uid=uid,
+                     holder_name=holder)
+        if type_code == "GROUP":
+            wallet.top_up(actor, card_no=number, key=f"demo-topup-{number}", counts=20, amount=90_000)
+        else:
+            wallet.top_up(actor, card_no=number, key=f"demo-topup-{number}", amount=amount)
+    return ["card types GOLD, SILVER, GROUP, STAFF; evening discount",
+            "cards " + ", ".join(f"{n} (chip {u})" for n, u, *_ in DEMO_CARDS)]
 
 
 def main(argv: list[str] | None = None) -> int:
