@@ -71,6 +71,23 @@ def update() -> None:
             write_po(fh, catalog, width=100, omit_header=False, ignore_obsolete=True)
 
 
+def merge(language: str, sources: list[Path]) -> int:
+    """Fill untranslated or fuzzy entries of ``language``'s catalogue from other .po files
+    (a plugin's translations); existing translations win. Returns how many were filled."""
+    catalog = read_catalog(language)
+    filled = 0
+    for source in sources:
+        with source.open("rb") as fh:
+            for message in read_po(fh, locale=language):
+                entry = catalog.get(message.id) if message.id else None
+                if entry is not None and message.string and (not entry.string or entry.fuzzy):
+                    entry.string, entry.flags = message.string, set(entry.flags) - {"fuzzy"}
+                    filled += 1
+    with po_path(language).open("wb") as fh:
+        write_po(fh, catalog, width=100, omit_header=False, ignore_obsolete=True)
+    return filled
+
+
 def compile_all() -> None:
     for language in LANGUAGES:
         catalog = read_catalog(language)
@@ -81,9 +98,13 @@ def compile_all() -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m suite.i18n_build")
     parser.add_argument("--update", action="store_true", help="re-extract strings into the .po files")
+    parser.add_argument("--merge", nargs="+", type=Path, metavar="PO",
+                        help="fill untranslated zh_CN entries from these .po files (after --update)")
     args = parser.parse_args(argv)
     if args.update:
         update()
+    if args.merge:
+        print(f"filled {merge('zh_CN', args.merge)} translations")
     compile_all()
     return 0
 
