@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from suite.declarations import CliCommand, Permission, PluginManifest
+from suite.declarations import CliCommand, Permission, PluginManifest, TabSpec
 from suite.hookspecs import hookimpl
 from suite.i18n import N_
 
@@ -41,6 +41,13 @@ CLI_COMMANDS: tuple[CliCommand, ...] = (
                permission="wallet.view"),
 )
 
+TABS: tuple[TabSpec, ...] = (
+    TabSpec("wallet.cashier", N_("Cards"), factory="plugins.wallet.ui.cashier:build_tab", permission="wallet.view",
+            order=100),
+    TabSpec("wallet.selfquery", N_("Card enquiry"), factory="plugins.wallet.ui.selfquery:build_tab",
+            permission="wallet.view", order=110),
+)
+
 
 @hookimpl
 def venue_suite_validate_settings(settings: dict[str, Any]) -> None:
@@ -59,6 +66,7 @@ def venue_suite_manifest() -> PluginManifest:
         description=N_("One card pays everywhere: card types, issue, top-up, consume, loss and refund."),
         permissions=PERMISSIONS,
         cli_commands=CLI_COMMANDS,
+        tabs=TABS,
         model_modules=("plugins.wallet.models",),
         migrations=MIGRATIONS,
     )

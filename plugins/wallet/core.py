@@ -179,7 +179,12 @@ class WalletCore:
     def _event(self, session: Session, actor: Actor, card: Card, action: str, *, amount: int = 0, unit: str = "",
                entry_id: uuid.UUID | None = None, device: str = "", offline: bool = False,
                at: dt.datetime | None = None, **details: Any) -> None:
-        """The card's history row (where: venue, merchant, terminal, device) and its audit record."""
+        """The card's history row (where: venue, merchant, terminal, device) and its audit record.
+        A movement's row also keeps what the card holds after it (``remaining``: main + gift in
+        fen, or counts), for the customer's history."""
+        if entry_id is not None and unit in (CNY, COUNT) and "remaining" not in details:
+            after = balances_of(session, card.card_no)
+            details["remaining"] = after["counts"] if unit == COUNT else after["main"] + after["gift"]
         session.add(CardEvent(card_id=card.id, at=at or self._clock(), action=action, actor=actor.username,
                               venue_code=self.venue_code, merchant=self.settings.merchant,
                               terminal_code=self.terminal_code, device=device, offline=offline,
