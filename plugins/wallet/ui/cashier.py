@@ -167,9 +167,9 @@ class CashierTab(ttk.Frame):
         self.message.grid(row=6, column=0, sticky="ew", pady=(10, 0))
 
         self.table = Table(panel, [
-            ColumnDef("at", _("Time"), 15), ColumnDef("venue", _("Venue"), 7),
-            ColumnDef("action", _("Operation"), 11), ColumnDef("amount", _("Amount"), 10, "e"),
-            ColumnDef("remaining", _("Remaining"), 9, "e")], height=5)
+            ColumnDef("at", _("Time"), 14), ColumnDef("venue", _("Venue"), 9),
+            ColumnDef("action", _("Operation"), 13), ColumnDef("amount", _("Amount"), 8, "e"),
+            ColumnDef("remaining", _("Remaining"), 10, "e")], height=5)
         self.table.grid(row=7, column=0, sticky="nsew", pady=(10, 0))
         self.table.grid_remove()
 
