@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from suite.declarations import CliCommand, Permission, PluginManifest, TabSpec
+from suite.declarations import CliCommand, Permission, PluginManifest, ReportDecl, TabSpec
 from suite.hookspecs import hookimpl
 from suite.i18n import N_
 
@@ -39,6 +39,9 @@ CLI_COMMANDS: tuple[CliCommand, ...] = (
     CliCommand("cardtype", N_("card types, tiers, settlement prices and discount rules"),
                configure="plugins.wallet.cli:configure_cardtype", run="plugins.wallet.cli:run",
                permission="wallet.view"),
+    CliCommand("settlement", N_("card settlement: mark a venue's period settled, summary, list"),
+               configure="plugins.wallet.settlement:configure_settle", run="plugins.wallet.settlement:run_settle",
+               permission="wallet.view"),
 )
 
 TABS: tuple[TabSpec, ...] = (
@@ -46,6 +49,23 @@ TABS: tuple[TabSpec, ...] = (
             order=100),
     TabSpec("wallet.selfquery", N_("Card enquiry"), factory="plugins.wallet.ui.selfquery:build_tab",
             permission="wallet.view", order=110),
+    TabSpec("wallet.settlement", N_("Card settlement"), factory="plugins.wallet.ui.settlement:build_tab",
+            permission="wallet.settle", order=130),
+)
+
+_REPORT = "plugins.wallet.reports:"
+REPORTS: tuple[ReportDecl, ...] = (
+    ReportDecl("wallet.recharge_detail", N_("Card top-ups"), spec=_REPORT + "RECHARGE_DETAIL",
+               permission="wallet.view"),
+    ReportDecl("wallet.recharge_by_operator", N_("Top-ups by operator"), spec=_REPORT + "RECHARGE_BY_OPERATOR",
+               permission="wallet.view"),
+    ReportDecl("wallet.consumption", N_("Card consumption by venue, merchant and device"),
+               spec=_REPORT + "CONSUMPTION", permission="wallet.view"),
+    ReportDecl("wallet.settlement_status", N_("Card settlement status"), spec=_REPORT + "SETTLEMENT_STATUS",
+               permission="wallet.view"),
+    ReportDecl("wallet.branch_net", N_("Head office and branch net"), spec=_REPORT + "BRANCH_NET",
+               permission="wallet.view"),
+    ReportDecl("wallet.daily_close", N_("Card daily close"), spec=_REPORT + "DAILY_CLOSE", permission="wallet.view"),
 )
 
 
@@ -67,6 +87,7 @@ def venue_suite_manifest() -> PluginManifest:
         permissions=PERMISSIONS,
         cli_commands=CLI_COMMANDS,
         tabs=TABS,
+        reports=REPORTS,
         model_modules=("plugins.wallet.models",),
         migrations=MIGRATIONS,
     )

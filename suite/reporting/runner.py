@@ -184,7 +184,8 @@ class ReportRun:
         self.app.identity.require(self.actor, EXPORT_PERMISSION)
 
     def context(self, session: Session) -> ReportContext:
-        return ReportContext(session=session, actor=self.actor, venue_id=self.app.venue_id, today=self.today)
+        return ReportContext(session=session, actor=self.actor, venue_id=self.app.venue_id, today=self.today,
+                             settings=getattr(self.app, "settings", None))
 
     def _query(self, session: Session) -> Select[Any]:
         assert self.spec.query is not None

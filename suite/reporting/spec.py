@@ -101,6 +101,9 @@ class ReportContext:
     actor: "Actor"
     venue_id: uuid.UUID | None
     today: dt.date
+    # the site's settings (``suite.config.Settings``), for reports that need their plugin's
+    # table, e.g. a venue's time zone; None when a report runs without an application
+    settings: Any = None
 
 
 @dataclass(frozen=True)
