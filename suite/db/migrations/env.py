@@ -10,6 +10,12 @@ engine = context.config.attributes["engine"]
 # autogenerate compares against this; a plugin's revision passes its own MetaData
 target_metadata = context.config.attributes.get("target_metadata", Base.metadata)
 
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Autogenerate compares only the tables of the metadata it was given: a plugin's revision
+    must not drop the host's tables (or another plugin's)."""
+    return not (type_ == "table" and reflected and compare_to is None)
+
 with engine.connect() as connection:
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
@@ -21,6 +27,7 @@ with engine.connect() as connection:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
