@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 from suite.audit.log import record
 from suite.db.base import utcnow
 from suite.db.uow import UnitOfWorkFactory
-from suite.errors import InvalidInput, NotFound, SuiteError
+from suite.errors import NotFound, SuiteError
 from suite.i18n import _
 from suite.identity.actor import Actor
+from suite.inputs import idempotency_key, text, whole
 from suite.ledger import FloorBreached, LineSpec, PostResult, open_account, post
 from suite.ledger.models import Account, Entry
 
@@ -35,7 +36,6 @@ PLUGIN_ID = "wallet"
 CNY = "CNY"
 POINTS = "points"
 COUNT = "count"
-MAX_AMOUNT = 10**12  # fen: 10 billion yuan, far above any real card movement
 
 # card accounts: (kind, unit)
 MAIN = ("wallet.main", CNY)
@@ -59,22 +59,9 @@ class InsufficientBalance(SuiteError):
 
 
 
-def _whole(value: object, what: str, *, minimum: int = 0, maximum: int = MAX_AMOUNT) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise InvalidInput(_("{what} must be a whole number from {low} to {high}.").format(
-            what=what, low=minimum, high=maximum))
-    return value
-
-
-def _text(value: object, what: str, max_length: int, *, required: bool = True) -> str:
-    if not isinstance(value, str) or len(value) > max_length or (required and not value.strip()):
-        raise InvalidInput(_("{what} is required, as text of at most {n} characters.").format(
-            what=what, n=max_length))
-    return value.strip()
-
-
-def _key(value: object) -> str:
-    return _text(value, _("The idempotency key"), 100)
+_whole = whole
+_text = text
+_key = idempotency_key
 
 
 @dataclass(frozen=True)

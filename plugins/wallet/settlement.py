@@ -31,6 +31,7 @@ from suite.audit.log import record
 from suite.errors import Conflict, InvalidInput
 from suite.i18n import N_, _
 from suite.identity.actor import Actor
+from suite.inputs import local_date
 
 from plugins.wallet.core import WalletCore, _text
 from plugins.wallet.settings import parse_settings
@@ -334,17 +335,7 @@ def settlement_due(session: Session, events: Sequence[EventRow]) -> dict[str, in
 # ---------------------------------------------------------------- the use cases
 
 
-def _day(value: object, what: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise InvalidInput(_("{what} must be a date (YYYY-MM-DD), not {value!r}.").format(what=what, value=value))
+_day = local_date
 
 
 def _period(date_from: object, date_to: object) -> tuple[dt.date, dt.date]:
