@@ -7,12 +7,11 @@ discounts and daily close use local time), and the limits of offline consumption
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from suite.errors import ConfigError
-from suite.i18n import _
+from suite.plugin_settings import parse_table, time_zone
 
 
 @dataclass(frozen=True)
@@ -35,30 +34,8 @@ class WalletSettings:
 
 def parse_settings(table: dict[str, Any] | None) -> WalletSettings:
     """``[plugins.wallet]`` as typed settings; ``ConfigError`` names the key and what was expected."""
-    table = dict(table or {})
-    known = {f.name: f for f in fields(WalletSettings)}
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        if key not in known:
-            raise ConfigError(_("[plugins.wallet] {key}: unknown setting (known: {known}).").format(
-                key=key, known=", ".join(sorted(known))))
-        default = known[key].default
-        if isinstance(default, tuple):
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise ConfigError(_("[plugins.wallet] {key}: expected a list of codes.").format(key=key))
-            value = tuple(value)
-        elif isinstance(default, int):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ConfigError(_("[plugins.wallet] {key}: expected a whole number, 0 or more.").format(key=key))
-        elif not isinstance(value, str):
-            raise ConfigError(_("[plugins.wallet] {key}: expected text.").format(key=key))
-        values[key] = value
-    settings = WalletSettings(**values)
-    try:
-        settings.zone
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(_("[plugins.wallet] timezone: {zone} is not a time zone (like Asia/Shanghai).").format(
-            zone=settings.timezone)) from exc
+    settings = parse_table(WalletSettings, table, "plugins.wallet")
+    time_zone(settings.timezone, "plugins.wallet")
     return settings
 
 
