@@ -6,7 +6,8 @@ import argparse
 import platform
 import os
 
-from bench import bench_cards, bench_cli, bench_gates, bench_ledger, bench_printer, bench_purse, bench_reports, bench_ui
+from bench import (bench_cards, bench_cli, bench_gates, bench_ledger, bench_printer, bench_purse, bench_reports,
+                   bench_ui, bench_wallet, bench_wallet_ui)
 
 
 def main() -> None:
@@ -18,6 +19,8 @@ def main() -> None:
     bench_cli.main(["--runs", "5" if args.quick else "20"])
     print("\n== Ledger posting")
     bench_ledger.main(["--quick"] if args.quick else [])
+    print("\n== Card wallet")
+    bench_wallet.main(["--quick"] if args.quick else [])
     print("\n== Reports: ledger journal of 1,000,000 lines (50,000 with --quick)")
     bench_reports.main(["--quick"] if args.quick else [])
     print("\n== Card readers through pcscd (virtual card lab)")
@@ -30,6 +33,8 @@ def main() -> None:
     bench_printer.main(["--quick"] if args.quick else [])
     print("\n== Desktop shell (Tk under Xvfb)")
     bench_ui.main(["--runs", "3", "--rows", "100000"] if args.quick else [])
+    print("\n== Wallet card panel (Tk under Xvfb)")
+    bench_wallet_ui.main(["--quick"] if args.quick else [])
 
 
 if __name__ == "__main__":
