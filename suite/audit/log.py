@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from suite.audit.chain import canonical_json, event_hash
@@ -55,34 +55,45 @@ def _insert_head_if_missing(session: Session) -> None:
             pass
 
 
-def _lock_head(session: Session) -> AuditChainHead:
-    query = (select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).with_for_update()
-             .execution_options(populate_existing=True))
-    head = session.scalars(query).one_or_none()
+_HEAD = AuditChainHead.__table__
+_EVENTS = AuditEvent.__table__
+# built once: appending is on the path of every audited operation
+_LOCK_HEAD = select(_HEAD.c.last_seq, _HEAD.c.last_hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
+_INSERT_EVENT = insert(_EVENTS)
+_MOVE_HEAD = update(_HEAD).where(_HEAD.c.id == HEAD_ID).values(last_seq=bindparam("seq"), last_hash=bindparam("hash"))
+_COLUMNS = ("id", "seq", "at", "kind", "action", "actor", "target", "details", "venue_id", "terminal_id",
+            "prev_hash", "hash")
+
+
+def _lock_head(session: Session) -> tuple[int, str]:
+    """(last seq, last hash), with the head row locked until the transaction ends."""
+    connection = session.connection()
+    head = connection.execute(_LOCK_HEAD).one_or_none()
     if head is None:
         _insert_head_if_missing(session)
-        head = session.scalars(query).one()
-    return head
+        head = connection.execute(_LOCK_HEAD).one()
+    return int(head[0]), str(head[1])
 
 
 def record(session: Session, *, kind: str, action: str, actor: str, target: str = "",
            details: Mapping[str, Any] | None = None, venue_id: uuid.UUID | None = None,
            terminal_id: uuid.UUID | None = None) -> AuditEvent:
-    """Append an event within the caller's transaction and return it (flushed)."""
+    """Append an event within the caller's transaction and return it (written, not attached to
+    the session: two statements on the connection after the head is locked)."""
     if kind not in KINDS:
         raise ValueError(f"audit kind must be one of {KINDS}, not {kind!r}")
     if not action or len(action) > MAX_ACTION:
         raise ValueError(f"audit action must have 1-{MAX_ACTION} characters: {action!r}")
     if not actor:
         raise ValueError("audit actor must not be empty")
-    head = _lock_head(session)
-    event = AuditEvent(id=uuid7(), seq=head.last_seq + 1, at=utcnow(), kind=kind, action=action,
+    last_seq, last_hash = _lock_head(session)
+    event = AuditEvent(id=uuid7(), seq=last_seq + 1, at=utcnow(), kind=kind, action=action,
                        actor=actor[:MAX_ACTOR], target=str(target or ""), details=canonical_json(details),
-                       venue_id=venue_id, terminal_id=terminal_id, prev_hash=head.last_hash)
+                       venue_id=venue_id, terminal_id=terminal_id, prev_hash=last_hash)
     event.hash = event_hash(event)
-    session.add(event)
-    head.last_seq, head.last_hash = event.seq, event.hash
-    session.flush()
+    connection = session.connection()
+    connection.execute(_INSERT_EVENT, {name: getattr(event, name) for name in _COLUMNS})
+    connection.execute(_MOVE_HEAD, {"seq": event.seq, "hash": event.hash})
     return event
 
 
