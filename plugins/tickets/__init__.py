@@ -1,0 +1,47 @@
+"""The box office plugin (features T1-T9 and P1 of the mission; issue 6): hook implementations
+only. Tables in ``plugins.tickets.models`` (Alembic branch ``tickets`` in ``migrations/``);
+see docs/tickets.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from suite.declarations import Permission, PluginManifest
+from suite.hookspecs import hookimpl
+from suite.i18n import N_
+
+PLUGIN_ID = "tickets"
+FEATURE = "tickets"
+VERSION = "0.1.0"
+MIGRATIONS = str(Path(__file__).parent / "migrations")
+
+_SALES = ("salesperson", "manager")
+PERMISSIONS: tuple[Permission, ...] = (
+    Permission("tickets.view", N_("View sessions, seat maps, orders and tickets"),
+               (*_SALES, "finance", "statistician", "local_statistician", "gate_attendant")),
+    Permission("tickets.sell", N_("Sell tickets"), _SALES),
+    Permission("tickets.reprint", N_("Reprint tickets"), _SALES),
+    Permission("tickets.refund", N_("Refund tickets"), ("manager",)),
+    Permission("tickets.void", N_("Void tickets"), ("manager",)),
+    Permission("tickets.exchange", N_("Exchange tickets for another session or seat"), ("manager",)),
+    Permission("tickets.redeem", N_("Redeem codes and hand over tickets picked up"), _SALES),
+    Permission("tickets.shift", N_("Open and close a cashier's shift"), _SALES),
+    Permission("tickets.setup", N_("Set up halls, seat maps, programmes, sessions, prices and faces"), ("manager",)),
+    Permission("tickets.distributors", N_("Manage distributors, contracts and top-ups"), ("manager", "finance")),
+    Permission("tickets.review", N_("Approve or reject distributor bookings"), ("manager", "finance")),
+    Permission("tickets.verify", N_("Verify ticket codes"), (*_SALES, "gate_attendant")),
+)
+
+
+@hookimpl
+def venue_suite_manifest() -> PluginManifest:
+    return PluginManifest(
+        id=PLUGIN_ID,
+        name="Box office",
+        version=VERSION,
+        feature=FEATURE,
+        description=N_("Shows, seat maps, ticket sales, distributors, redemption and shifts."),
+        permissions=PERMISSIONS,
+        model_modules=("plugins.tickets.models",),
+        migrations=MIGRATIONS,
+    )
