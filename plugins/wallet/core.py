@@ -16,11 +16,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from suite.audit.log import record
 from suite.db.base import utcnow
+from suite.db.ids import uuid7
 from suite.db.uow import UnitOfWorkFactory
 from suite.errors import NotFound, SuiteError
 from suite.i18n import _
@@ -29,7 +30,7 @@ from suite.inputs import idempotency_key, text, whole
 from suite.ledger import FloorBreached, LineSpec, PostResult, open_account, post
 from suite.ledger.models import Account, Entry
 
-from plugins.wallet.models import Card, CardEvent, CardType
+from plugins.wallet.models import Card, CardEvent, CardType, DiscountRuleRow
 from plugins.wallet.settings import WalletSettings
 
 PLUGIN_ID = "wallet"
@@ -44,6 +45,12 @@ CARD_POINTS = ("points", POINTS)
 CARD_COUNTS = ("counts", COUNT)
 DEPOSIT = ("deposit", CNY)
 CARD_ACCOUNTS = (MAIN, GIFT, CARD_POINTS, CARD_COUNTS, DEPOSIT)
+_INSERT_EVENT = insert(CardEvent.__table__)  # the card's history row: on the path of every movement
+_RULES_VERSION = select(func.count(DiscountRuleRow.id), func.max(DiscountRuleRow.updated_at))
+_ACCOUNT_ID = select(Account.id).where(Account.owner_type == bindparam("o"), Account.owner_id == bindparam("i"),
+                                       Account.kind == bindparam("k"), Account.unit == bindparam("u"))
+_CARD_WALLETS = select(Account.kind, Account.unit, Account.id, Account.balance).where(
+    Account.owner_type == "card", Account.owner_id == bindparam("card"))
 # staff cards (W2) open the POS or authorise an operation; they never hold money
 STAFF_CATEGORIES = ("authorisation", "operator")
 
@@ -69,6 +76,7 @@ class _Movement:
     key: str
     amount: int
     counts: int
+    replayed: bool = False  # the key was posted before: return the first result
 
 
 class WalletCore:
@@ -90,6 +98,9 @@ class WalletCore:
         self.terminal_code = terminal_code
         self.settings = settings or WalletSettings()
         self._clock = clock
+        # ids of venue and chain accounts seen committed (accounts are never deleted)
+        self._account_ids: dict[tuple[str, str, str, str], uuid.UUID] = {}
+        self._rules: tuple[object, list[Any]] = (None, [])
 
     @classmethod
     def from_app(cls, app: Any) -> Any:
@@ -108,12 +119,12 @@ class WalletCore:
         inputs, one unit of work with the card row locked, and the card's usability (not
         re-checked for a replayed key, which must return its first result)."""
         self._begin(actor, permission)
-        movement = _Movement(_key(key), _whole(amount, _("The amount")),
-                             _whole(counts, _("The count"), maximum=1_000_000))
+        checked = (_key(key), _whole(amount, _("The amount")), _whole(counts, _("The count"), maximum=1_000_000))
         with self._uow() as uow:
             card = self._card(uow.session, card_no, lock=True)
             card_type = uow.session.get_one(CardType, card.type_id)
-            if not self._replayed(uow.session, movement.key):
+            movement = _Movement(*checked, replayed=self._replayed(uow.session, checked[0]))
+            if not movement.replayed:
                 self._usable(card, card_type, spending=spending)
             yield uow, card, card_type, movement
 
@@ -154,6 +165,44 @@ class WalletCore:
         return open_account(session, owner_type="card", owner_id=card_no, kind=kind, unit=unit, floor=0,
                             name=f"card {card_no} {kind}")
 
+    def _shared_id(self, session: Session, owner_type: str, owner_id: str, kind: str, unit: str) -> uuid.UUID:
+        """A venue's or the chain's account id: from the cache, else looked up (and cached), else
+        opened (cached once a later unit of work finds it: this one may still roll back)."""
+        key = (owner_type, owner_id, kind, unit)
+        found = self._account_ids.get(key)
+        if found is None:
+            found = session.execute(_ACCOUNT_ID, {"o": owner_type, "i": owner_id, "k": kind, "u": unit}).scalar()
+            if found is None:
+                return open_account(session, owner_type=owner_type, owner_id=owner_id, kind=kind, unit=unit,
+                                    floor=None, name=f"{owner_type} {owner_id} {kind} {unit}").id
+            self._account_ids[key] = found
+        return found
+
+    def _venue_id(self, session: Session, kind: str, unit: str = CNY) -> uuid.UUID:
+        return self._shared_id(session, "venue", self.venue_code, kind, unit)
+
+    def _chain_id(self, session: Session, kind: str, unit: str) -> uuid.UUID:
+        return self._shared_id(session, "chain", "chain", kind, unit)
+
+    def _wallets(self, session: Session, card_no: str) -> dict[tuple[str, str], tuple[uuid.UUID, int]]:
+        """Every wallet of a card in one query: (kind, unit) -> (account id, balance); a wallet
+        missing (a card issued before the wallet existed) is opened."""
+        found = {(kind, unit): (account_id, int(value)) for kind, unit, account_id, value
+                 in session.execute(_CARD_WALLETS, {"card": card_no})}
+        for which in CARD_ACCOUNTS:
+            if which not in found:
+                found[which] = (self._card_account(session, card_no, which).id, 0)
+        return found
+
+    def _rules_now(self, session: Session) -> list[Any]:
+        """The active discount rules, rebuilt only when the table changed (one small query)."""
+        from plugins.wallet.cardtypes import active_rules
+
+        version = tuple(session.execute(_RULES_VERSION).one())
+        if self._rules[0] != version:
+            self._rules = (version, active_rules(session))
+        return self._rules[1]
+
     def _venue_account(self, session: Session, kind: str, unit: str = CNY) -> Account:
         return open_account(session, owner_type="venue", owner_id=self.venue_code, kind=kind, unit=unit,
                             floor=None, name=f"venue {self.venue_code} {kind}")
@@ -172,13 +221,16 @@ class WalletCore:
         if entry_id is not None and unit in (CNY, COUNT) and "remaining" not in details:
             after = balances_of(session, card.card_no)
             details["remaining"] = after["counts"] if unit == COUNT else after["main"] + after["gift"]
-        session.add(CardEvent(card_id=card.id, at=at or self._clock(), action=action, actor=actor.username,
-                              venue_code=self.venue_code, merchant=self.settings.merchant,
-                              terminal_code=self.terminal_code, device=device, offline=offline,
-                              amount=amount, unit=unit, entry_id=entry_id,
-                              details=json.dumps(details, sort_keys=True, ensure_ascii=False, default=str),
-                              venue_id=actor.venue_id, terminal_id=actor.terminal_id))
-        session.flush()
+        elif details.get("remaining") is None:
+            details.pop("remaining", None)
+        now = self._clock()
+        session.connection().execute(_INSERT_EVENT, {
+            "id": uuid7(), "card_id": card.id, "at": at or now, "action": action, "actor": actor.username,
+            "venue_code": self.venue_code, "merchant": self.settings.merchant, "terminal_code": self.terminal_code,
+            "device": device, "offline": offline, "amount": amount, "unit": unit, "entry_id": entry_id,
+            "details": json.dumps(details, sort_keys=True, ensure_ascii=False, default=str),
+            "settlement_id": None, "venue_id": actor.venue_id, "terminal_id": actor.terminal_id,
+            "created_at": now, "updated_at": now})
         record(session, kind="operation", action=f"wallet.{action}", actor=actor.username, target=card.card_no,
                details={"amount": amount, "unit": unit, "entry": str(entry_id) if entry_id else None, **details},
                venue_id=actor.venue_id, terminal_id=actor.terminal_id)

@@ -26,7 +26,7 @@ from suite.identity.actor import Actor
 from suite.ledger import LineSpec, balance
 from suite.ledger.models import Entry
 
-from plugins.wallet.cardtypes import CardTypeAdmin, active_rules
+from plugins.wallet.cardtypes import CardTypeAdmin
 from plugins.wallet.core import (
     CARD_ACCOUNTS, CARD_COUNTS, CARD_POINTS, CNY, COUNT, DEPOSIT, GIFT, MAIN, POINTS, CardRefused,
     InsufficientBalance, _key, _text, _whole, balances_of,
@@ -68,6 +68,12 @@ def sale_items(amount: int, items: Sequence[SaleItem | dict[str, Any]] | None, c
     if amount <= 0:
         raise InvalidInput(_("The amount must be more than 0."))
     return [SaleItem(sku=category, category=category, unit_price=amount)]
+
+
+def wallet_balances(wallets: dict[tuple[str, str], tuple[Any, int]]) -> dict[str, int]:
+    """``WalletCore._wallets`` as the balances the use cases return."""
+    return {"main": wallets[MAIN][1], "gift": wallets[GIFT][1], "points": wallets[CARD_POINTS][1],
+            "counts": wallets[CARD_COUNTS][1], "deposit": wallets[DEPOSIT][1]}
 
 
 def quote_dict(quote: Quote) -> dict[str, Any]:
@@ -182,7 +188,9 @@ class WalletService(CardTypeAdmin):
         with self._movement(actor, "wallet.consume", card_no, key, amount, counts,
                             spending=True) as (uow, card, card_type, m):
             session, key = uow.session, m.key
-            if card_type.kind == "count":
+            if m.replayed:
+                result = self._replayed_result(session, card, key)
+            elif card_type.kind == "count":
                 if m.amount or items:
                     raise CardRefused(_("Card {card} holds counts, not money.").format(card=card_no))
                 result = self._consume_counts(session, actor, card, key, m.counts, device)
@@ -193,7 +201,9 @@ class WalletService(CardTypeAdmin):
                 result = self._consume_money(session, actor, card, card_type, key, lines,
                                              _whole(redeem_points, _("The points to redeem")), device)
             uow.commit()
-        return {"card_no": card_no, **result, "balances": self._balances_now(card_no)}
+        if "balances" not in result:  # a replay: read what the card holds now
+            result["balances"] = self._balances_now(card_no)
+        return {"card_no": card_no, **result}
 
     def quote(self, actor: Actor, *, card_no: str, amount: int = 0,
               items: Sequence[SaleItem | dict[str, Any]] | None = None, redeem_points: int = 0,
@@ -209,24 +219,23 @@ class WalletService(CardTypeAdmin):
         return {"card_no": card_no, "ok": quote.ok, "shortfall": quote.shortfall, **quote_dict(quote)}
 
     def _price(self, session: Session, card: Card, card_type: CardType, items: list[SaleItem],
-               redeem_points: int) -> Quote:
-        terms = card_terms(card_type, balances_of(session, card.card_no), [i.category for i in items])
+               redeem_points: int, balances: dict[str, int] | None = None) -> Quote:
+        terms = card_terms(card_type, balances or balances_of(session, card.card_no), [i.category for i in items])
         context = SaleContext(at=self._local_now(), venue=self.venue_code, merchant=self.settings.merchant or None)
-        return price_sale(items, terms, context, active_rules(session), redeem_points=redeem_points)
+        return price_sale(items, terms, context, self._rules_now(session), redeem_points=redeem_points)
 
     def _consume_money(self, session: Session, actor: Actor, card: Card, card_type: CardType, key: str,
                        items: list[SaleItem], redeem_points: int, device: str) -> dict[str, Any]:
-        replayed = self._replayed_result(session, card, key)
-        if replayed is not None:
-            return replayed
-        quote = self._price(session, card, card_type, items, redeem_points)
+        wallets = self._wallets(session, card.card_no)
+        before = wallet_balances(wallets)
+        quote = self._price(session, card, card_type, items, redeem_points, before)
         paid = quote_dict(quote)
         if card_type.category == "free":  # a free card pays nothing: the event is kept, no entry
             free = {**paid, "charged": 0, "paid_main": 0, "paid_gift": 0, "paid_points": 0, "points_redeemed": 0,
                     "points_earned": 0}
             self._event(session, actor, card, "consume", amount=0, unit=CNY, device=device, free=True, key=key,
                         **{k: v for k, v in free.items() if k != "lines"})
-            return {"entry_id": None, "replayed": False, "counts": 0, **free}
+            return {"entry_id": None, "replayed": False, "counts": 0, **free, "balances": before}
         if not quote.ok:
             raise InsufficientBalance(_("Insufficient balance on card {card}: {short} short.").format(
                 card=card.card_no, short=yuan(quote.shortfall)), card=card.card_no, shortfall=quote.shortfall)
@@ -236,45 +245,42 @@ class WalletService(CardTypeAdmin):
 
         def move(source: Any, target: Any, value: int) -> None:
             if value:
-                lines.extend((LineSpec(source.id, -value), LineSpec(target.id, value)))
+                lines.extend((LineSpec(source, -value), LineSpec(target, value)))
 
-        move(self._card_account(session, card.card_no, MAIN), self._venue_account(session, "revenue"), quote.paid_main)
-        move(self._card_account(session, card.card_no, GIFT), self._venue_account(session, "revenue.gift"),
-             quote.paid_gift)
-        move(self._chain_account(session, "promotions", CNY), self._venue_account(session, "revenue.points"),
-             quote.paid_points)
+        move(wallets[MAIN][0], self._venue_id(session, "revenue"), quote.paid_main)
+        move(wallets[GIFT][0], self._venue_id(session, "revenue.gift"), quote.paid_gift)
+        move(self._chain_id(session, "promotions", CNY), self._venue_id(session, "revenue.points"), quote.paid_points)
         net_points = quote.points_earned - quote.points_redeemed
-        card_points = self._card_account(session, card.card_no, CARD_POINTS)
         if net_points > 0:
-            move(self._chain_account(session, "points.issued", POINTS), card_points, net_points)
+            move(self._chain_id(session, "points.issued", POINTS), wallets[CARD_POINTS][0], net_points)
         else:
-            move(card_points, self._chain_account(session, "points.redeemed", POINTS), -net_points)
+            move(wallets[CARD_POINTS][0], self._chain_id(session, "points.redeemed", POINTS), -net_points)
         result = self._post(session, actor, card, key=key, kind="wallet.consume", lines=lines)
+        after = {**before, "main": before["main"] - quote.paid_main, "gift": before["gift"] - quote.paid_gift,
+                 "points": before["points"] + net_points}
         self._event(session, actor, card, "consume", amount=-(quote.paid_main + quote.paid_gift), unit=CNY,
-                    entry_id=result.entry_id, device=device, **{k: v for k, v in paid.items()})
-        return {"entry_id": str(result.entry_id), "replayed": False, "counts": 0, **paid}
+                    entry_id=result.entry_id, device=device, remaining=after["main"] + after["gift"], **paid)
+        return {"entry_id": str(result.entry_id), "replayed": False, "counts": 0, **paid, "balances": after}
 
     def _consume_counts(self, session: Session, actor: Actor, card: Card, key: str, counts: int,
                         device: str) -> dict[str, Any]:
-        replayed = self._replayed_result(session, card, key)
-        if replayed is not None:
-            return replayed
         if counts <= 0:
             raise InvalidInput(_("The count must be more than 0."))
-        lines = [LineSpec(self._card_account(session, card.card_no, CARD_COUNTS).id, -counts),
-                 LineSpec(self._venue_account(session, "counts.used", COUNT).id, counts)]
+        wallets = self._wallets(session, card.card_no)
+        before = wallet_balances(wallets)
+        lines = [LineSpec(wallets[CARD_COUNTS][0], -counts), LineSpec(self._venue_id(session, "counts.used", COUNT),
+                                                                      counts)]
         result = self._post(session, actor, card, key=key, kind="wallet.consume", lines=lines)
+        after = {**before, "counts": before["counts"] - counts}
         self._event(session, actor, card, "consume", amount=-counts, unit=COUNT, entry_id=result.entry_id,
-                    device=device, counts=counts)
+                    device=device, counts=counts, remaining=after["counts"])
         return {"entry_id": str(result.entry_id), "replayed": False, "counts": counts, "list_price": 0,
                 "discount": 0, "charged": 0, "paid_main": 0, "paid_gift": 0, "paid_points": 0,
-                "points_redeemed": 0, "points_earned": 0, "lines": []}
+                "points_redeemed": 0, "points_earned": 0, "lines": [], "balances": after}
 
-    def _replayed_result(self, session: Session, card: Card, key: str) -> dict[str, Any] | None:
+    def _replayed_result(self, session: Session, card: Card, key: str) -> dict[str, Any]:
         """The first result of a consume already posted under ``key`` (nothing is posted again)."""
         entry_id = session.scalar(select(Entry.id).where(Entry.idempotency_key == key))
-        if entry_id is None:
-            return None
         event = session.scalars(select(CardEvent).where(CardEvent.entry_id == entry_id)).first()
         if event is None or event.card_id != card.id or event.action != "consume":
             raise Conflict(_("The idempotency key {key} was used for another operation.").format(key=key), key=key)
