@@ -82,6 +82,27 @@ def configure_card(parser: argparse.ArgumentParser) -> None:
     replace.add_argument("--new", required=True, dest="new_card_no", help=_("the new card's number"))
     replace.add_argument("--new-uid", help=_("the new chip's UID"))
     keyed(replace)
+    init = action("init", _("personalise the blank chip on the reader and register it (issue it with --holder)"))
+    init.add_argument("--type", required=True, dest="type_code", help=_("card type code"))
+    init.add_argument("--holder", help=_("holder's name: issue the card at once"))
+    init.add_argument("--phone", default="", help=_("holder's phone"))
+    init.add_argument("--days", type=int, help=_("validity in days (default: the type's)"))
+    _reader_options(init)
+    keyed(init)
+    rebuild = action("rebuild", _("rebuild a card's balances from its chip after a database restore"))
+    _reader_options(rebuild)
+    rebuild.add_argument("--key", help=_("idempotency key (default: one made from the chip's state)"))
+    sync = sub.add_parser("sync", help=_("read the card on the reader, check it and bring its purse up to date"))
+    sync.set_defaults(wallet_action="card.sync", card_no=None)
+    _reader_options(sync)
+    offline = sub.add_parser("offline", help=_("this terminal's queue of offline payments: status, or drain (upload)"))
+    offline.add_argument("offline_action", choices=("status", "drain"))
+    offline.set_defaults(wallet_action="card.offline", card_no=None)
+
+
+def _reader_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reader", help=_("the reader's device id in [devices] (default: the only reader)"))
+    p.add_argument("--wait", type=float, default=5.0, help=_("seconds to wait for a card (default 5)"))
 
 
 def _sale_options(p: argparse.ArgumentParser) -> None:
@@ -239,6 +260,8 @@ def run(app: Any, args: argparse.Namespace) -> Any:
         return service.set_rule_active(actor, args.rule_id, args.active)
     if action == "rule.list":
         return service.list_rules(actor)
+    if action in _CHIP_ACTIONS:
+        return _chip_action(app, args, actor, key)
     card_no = args.card_no
     if action == "card.issue":
         return service.issue(actor, card_no=card_no, type_code=args.type_code, key=key, uid=args.uid,
@@ -268,3 +291,27 @@ def run(app: Any, args: argparse.Namespace) -> Any:
     if action == "card.refund":
         return service.refund(actor, card_no, key=key)
     raise InvalidInput(_("Unknown action {action}.").format(action=action))  # pragma: no cover
+
+
+_CHIP_ACTIONS = ("card.init", "card.sync", "card.rebuild", "card.offline")
+
+
+def _chip_action(app: Any, args: argparse.Namespace, actor: Any, key: str) -> Any:
+    """The actions that need the chip on a reader (init, sync, rebuild) or the offline spool."""
+    from plugins.wallet.offline import CardTerminal, OfflineSpool, drain
+    from plugins.wallet.purse import PurseService, reader_card
+
+    purse = PurseService.from_app(app)
+    if args.wallet_action == "card.offline":
+        with OfflineSpool.for_app(app) as spool:
+            if args.offline_action == "drain":
+                return drain(purse, spool, actor)
+            return spool.status(purse.settings)
+    with reader_card(app, args.reader, wait=args.wait) as card:
+        if args.wallet_action == "card.init":
+            return purse.init_card(actor, card, card_no=args.card_no, type_code=args.type_code,
+                                   holder_name=args.holder, holder_phone=args.phone, validity_days=args.days, key=key)
+        if args.wallet_action == "card.rebuild":
+            return purse.rebuild_from_card(actor, args.card_no, purse.card_format.read(card), key=args.key)
+        with OfflineSpool.for_app(app) as spool:
+            return CardTerminal(purse, spool).sync_on_tap(actor, card)

@@ -1,0 +1,439 @@
+"""Offline consumption (W6) with real parts: the card lab's pcscd and virtual reader, a real
+PostgreSQL server of this test's own that is stopped and started again, SQLite spools.
+
+While the database is down a terminal keeps taking card payments within the card's offline
+cap and its own limits; the chip is written first, then the spool; the upload posts each
+payment once, reports forks and over-spends, and replays harmlessly."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.extract import extract_from_file
+from babel.messages.pofile import read_po
+from sqlalchemy import func, select
+
+import plugins.wallet as wallet_plugin
+from devices.cardformat import CardFormat, CardRemoved
+from devices.lab.control import LabClient
+from devices.lab.paths import LabPaths
+from devices.lab.runtime import OWNER_FILE, PRIVATE_PREFIX, LabRuntime, private_lab
+from plugins.wallet.core import CardRefused, InsufficientBalance
+from plugins.wallet.models import CardEvent, PurseRecord
+from plugins.wallet.offline import SCHEMA_VERSION, CardTerminal, OfflineConsume, OfflineSpool, drain, upload_entry
+from plugins.wallet.purse import PurseService
+from plugins.wallet.settings import WalletSettings
+from suite.audit.models import AuditEvent
+from suite.db.engine import create_database_engine
+from suite.db.migrate import upgrade
+from suite.db.schema import create_schema
+from suite.db.uow import UnitOfWorkFactory
+from suite.device_host import DeviceConfig
+from suite.identity.actor import Actor
+from suite.identity.service import IdentityService
+from suite.ledger import check
+from suite.ledger.models import Entry
+from tests.pgserver import PostgresServer
+
+MASTER = bytes.fromhex("000102030405060708090A0B0C0D0E0F")
+MAC_KEY = bytes.fromhex("F0E1D2C3B4A5968778695A4B3C2D1E0F")
+EVERY = frozenset(p.id for p in wallet_plugin.PERMISSIONS)
+CARD_WAIT = 5.0
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# ---------------------------------------------------------------- the card lab (real pcscd)
+
+
+class Lab:
+    def __init__(self, runtime: LabRuntime) -> None:
+        self.client = LabClient(runtime.paths.control_socket)
+        self.reader_names = runtime.config.reader_names()
+
+    def call(self, op: str, **params: Any) -> Any:
+        return self.client.call(op, **params)
+
+    @staticmethod
+    def new_uid() -> str:
+        return "04" + secrets.token_hex(3).upper()
+
+
+def _lab_of_this_process() -> Path | None:
+    """The private lab this process already runs: pcsc-lite reads its socket name once per process."""
+    for folder in Path(tempfile.gettempdir()).glob(PRIVATE_PREFIX + "*"):
+        try:
+            owner = int((folder / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        if owner == os.getpid() and LabClient(LabPaths(folder).control_socket).running():
+            return folder
+    return None
+
+
+@pytest.fixture(scope="session")
+def card_lab() -> Iterator[Lab]:
+    folder = _lab_of_this_process()
+    if folder is not None:
+        yield Lab(LabRuntime(folder))
+        return
+    with private_lab() as runtime:
+        yield Lab(runtime)
+
+
+@pytest.fixture
+def lab(card_lab: Lab) -> Iterator[Lab]:
+    yield card_lab
+    for reader in range(len(card_lab.reader_names)):
+        card_lab.call("remove", reader=reader)
+
+
+@pytest.fixture
+def reader(lab: Lab) -> Iterator[Any]:
+    from devices.pcsc import open_reader
+
+    device = open_reader(DeviceConfig("reader-1", "pcsc-reader", {"reader": lab.reader_names[0]}), lambda _e: None)
+    device.start()
+    deadline = time.monotonic() + 10
+    while device.reader_name is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    yield device
+    device.stop()
+
+
+def wait_card(reader: Any, uid: str) -> Any:
+    deadline = time.monotonic() + CARD_WAIT
+    while time.monotonic() < deadline:
+        card = reader.current_card()
+        if card is not None and card.uid_hex == uid:
+            return card
+        time.sleep(0.02)
+    raise AssertionError(f"card {uid} not on the reader within {CARD_WAIT} s")
+
+
+def take_off(lab: Lab, reader: Any) -> None:
+    lab.call("remove", reader=0)
+    deadline = time.monotonic() + CARD_WAIT
+    while reader.current_card() is not None and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def present(lab: Lab, reader: Any, uid: str | None = None, *, name: str | None = None) -> Any:
+    take_off(lab, reader)
+    uid = uid or lab.new_uid()
+    lab.call("insert", reader=0, uid=None if name else uid, name=name)
+    return wait_card(reader, uid)
+
+
+# ---------------------------------------------------------------- a PostgreSQL server of our own
+
+
+def pg_stop(server: PostgresServer) -> None:
+    """Stop the server, keeping its data (``PostgresServer.stop`` deletes it)."""
+    server._pg("pg_ctl", "-D", str(server.root / "data"), "-m", "fast", "-w", "stop")
+
+
+def pg_start(server: PostgresServer) -> None:
+    opts = f"-p {server.port} -k {server.root} -c listen_addresses=127.0.0.1 -c fsync=on"
+    server._pg("pg_ctl", "-D", str(server.root / "data"), "-o", opts, "-l", str(server.root / "log"), "-w", "start")
+
+
+@pytest.fixture
+def own_pg() -> Iterator[PostgresServer]:
+    """A server for this test alone: stopping it leaves the session's server alone."""
+    server = PostgresServer.start()
+    yield server
+    try:
+        pg_start(server)
+    except subprocess.CalledProcessError:
+        pass  # already running
+    server.stop()
+
+
+# ---------------------------------------------------------------- the wallet
+
+
+def actor(*permissions: str, name: str = "cashier") -> Actor:
+    return Actor(user_id=uuid.uuid4(), username=name, display_name=name,
+                 permissions=frozenset(permissions) if permissions else EVERY)
+
+
+def key() -> str:
+    return f"test-{uuid.uuid4()}"
+
+
+def make_purse(url: str, *, terminal: str = "T01", **settings: Any) -> PurseService:
+    engine = create_database_engine(url)
+    create_schema(engine)
+    upgrade(engine, [wallet_plugin.MIGRATIONS], ("plugins.wallet.models",))
+    uow = UnitOfWorkFactory(engine)
+    return PurseService(uow, IdentityService(uow), card_format=CardFormat(MASTER, MAC_KEY), venue_code="HQ",
+                        terminal_code=terminal, settings=WalletSettings(**settings))
+
+
+@pytest.fixture
+def sqlite_purse(tmp_path: Path) -> Iterator[PurseService]:
+    purse = make_purse(f"sqlite:///{tmp_path / 'suite.db'}")
+    yield purse
+    purse._uow.engine.dispose()
+
+
+def gold_card(purse: PurseService, a: Actor, lab: Lab, reader: Any, card_no: str, *, top_up: int = 10000,
+              create_type: bool = True) -> Any:
+    """A gold card (10 % off, 50.00 offline cap) personalised, issued and topped up on the reader."""
+    if create_type:
+        purse.create_card_type(a, code="GOLD", name="Gold", discount_bp=1000, offline_cap=5000)
+    card = present(lab, reader)
+    purse.init_card(a, card, card_no=card_no, type_code="GOLD", holder_name="Li Lei")
+    purse.top_up_on_reader(a, card, key=key(), amount=top_up)
+    return card
+
+
+def total(purse: PurseService, card_no: str) -> int:
+    balances = purse.query(actor(), card_no)["balances"]
+    return int(balances["main"] + balances["gift"])
+
+
+def entries(purse: PurseService) -> int:
+    with purse._uow.read() as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(Entry)))
+
+
+def ledger_ok(purse: PurseService) -> None:
+    with purse._uow.read() as uow:
+        result = check(uow.session)
+    assert result.ok, result.problems
+
+
+def security(purse: PurseService, target: str) -> list[dict[str, Any]]:
+    with purse._uow.read() as uow:
+        rows = uow.session.scalars(select(AuditEvent).where(AuditEvent.kind == "security",
+                                                            AuditEvent.target == target)).all()
+        return [{"action": r.action, **json.loads(r.details)} for r in rows]
+
+
+# ---------------------------------------------------------------- the spool file
+
+
+def test_spool_schema_is_versioned_and_durable(tmp_path: Path) -> None:
+    path = tmp_path / "spool" / "wallet-offline.db"
+    with OfflineSpool(path) as spool:
+        assert spool.status()["entries"] == 0
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.commit()
+    db.close()
+    with pytest.raises(Exception, match="newer version"):
+        OfflineSpool(path)
+    settings = WalletSettings(offline_spool="{data_dir}/queue.db")
+    with OfflineSpool.for_settings(settings, tmp_path / "data") as spool:
+        assert spool.path == tmp_path / "data" / "queue.db"
+
+
+# ---------------------------------------------------------------- the database goes away
+
+
+def test_offline_on_postgresql_caps_limits_drain_and_replay(lab, reader, own_pg, tmp_path) -> None:
+    purse = make_purse(own_pg.create_database("offline"), offline_terminal_limit=8000, offline_max_entries=3)
+    spool = OfflineSpool(tmp_path / "spool.db")
+    terminal = CardTerminal(purse, spool)
+    a = actor()
+    card_a = gold_card(purse, a, lab, reader, "8800000201")                        # 100.00 each
+    uid_a = card_a.uid_hex
+    card_b = gold_card(purse, a, lab, reader, "8800000202", create_type=False)
+    uid_b = card_b.uid_hex
+    assert terminal.refresh()["cards"] == 2
+    online = entries(purse)
+
+    pg_stop(own_pg)
+    card_a = present(lab, reader, uid_a)
+    first = terminal.consume(a, card_a, key="off-1", amount=3000)                # 10 % off: 27.00
+    assert first["offline"] and first["charged"] == 2700 and first["purse"]["value"] == 7300
+    assert terminal.consume(a, card_a, key="off-1", amount=3000)["replayed"]    # the same key: nothing new
+    with pytest.raises(CardRefused) as capped:                                  # 27 + 27 > the 50.00 cap
+        terminal.consume(a, card_a, key=key(), amount=3000)
+    assert capped.value.details["reason"] == "offline_cap"
+    assert capped.value.message == ("Card 8800000201 may spend 50.00 offline; 23.00 is left until the terminal "
+                                    "is back online.")
+    second = terminal.consume(a, card_a, key="off-2", amount=2000)              # 18.00: 45.00 in all
+    assert second["purse"]["value"] == 5500
+    card_b = present(lab, reader, uid_b)
+    with pytest.raises(CardRefused) as limited:                                 # 45 + 36 > the terminal's 80.00
+        terminal.consume(a, card_b, key=key(), amount=4000)
+    assert limited.value.details["reason"] == "offline_limit"
+    terminal.consume(a, card_b, key="off-3", amount=3000)                       # 72.00, 3 payments
+    with pytest.raises(CardRefused) as full:                                    # a 4th payment: too many
+        terminal.consume(a, card_b, key=key(), amount=100)
+    assert full.value.details["reason"] == "offline_limit"
+    assert terminal.status()["entries"] == 3 and terminal.status()["total"] == 7200
+
+    pg_start(own_pg)
+    # a crash between the post and the dequeue: the entry is posted, still queued
+    upload_entry(purse, a, spool.entries()[0])
+    report = terminal.drain(a)
+    assert (report["posted"], report["replayed"], report["left"]) == (2, 1, 0)
+    assert report["conflicts"] == [] and report["shortfalls"] == [] and report["held"] == []
+    assert entries(purse) == online + 3
+    assert total(purse, "8800000201") == 10000 - 4500 and total(purse, "8800000202") == 10000 - 2700
+    ledger_ok(purse)
+    with purse._uow.read() as uow:
+        offline_events = uow.session.scalars(select(CardEvent).where(CardEvent.offline.is_(True))).all()
+        assert sorted(-e.amount for e in offline_events) == [1800, 2700, 2700]
+        sources = uow.session.scalars(select(PurseRecord.source).where(PurseRecord.source == "offline")).all()
+        assert len(sources) == 3
+    again = terminal.drain(a)                                                   # nothing left: nothing changes
+    assert (again["posted"], again["replayed"], again["left"]) == (0, 0, 0) and entries(purse) == online + 3
+    tapped = terminal.sync_on_tap(a, card_b)                                    # chip and server agree
+    assert tapped["purse"]["in_step"] and not tapped["purse"]["written"] and tapped["purse"]["value"] == 7300
+    spool.close()
+    purse._uow.engine.dispose()
+
+
+def test_card_pulled_during_an_offline_write_is_settled_by_the_retry(lab, reader, sqlite_purse, tmp_path) -> None:
+    a = actor()
+    card = gold_card(sqlite_purse, a, lab, reader, "8800000301")
+    uid = card.uid_hex
+    spool = OfflineSpool(tmp_path / "spool.db")
+    with sqlite_purse._uow.read() as uow:
+        spool.refresh(uow.session)
+    stall = OfflineConsume(spool, sqlite_purse.card_format, venue_code="HQ", terminal_code="S01")
+    lab.call("tear", reader=0, after=4, writes_only=True, apply=True)          # the value landed, its answer did not
+    with pytest.raises(CardRemoved):
+        stall.consume(a, card, key="torn", amount=1000)
+    assert spool.status()["entries"] == 0
+    card = present(lab, reader, uid)
+    settled = stall.consume(a, card, key="torn", amount=1000)                   # the same key: no second debit
+    assert settled["purse"]["value"] == 10000 - 900 and spool.status()["entries"] == 1
+    assert CardFormat(MASTER, MAC_KEY).read(card).value == 9100
+    report = drain(sqlite_purse, spool, a)
+    assert report["posted"] == 1 and total(sqlite_purse, "8800000301") == 9100
+    spool.close()
+
+
+# ---------------------------------------------------------------- conflicts at upload
+
+
+def test_two_terminals_admitting_the_same_counter_is_a_fork(lab, reader, sqlite_purse, tmp_path) -> None:
+    """The card pays offline at stall 1; a magic copy of it, made before, pays at stall 2: both
+    chips show the same next counter. The second upload reports the fork."""
+    a = actor()
+    card = gold_card(sqlite_purse, a, lab, reader, "8800000401")
+    uid = card.uid_hex
+    stalls = []
+    for number in (1, 2):
+        spool = OfflineSpool(tmp_path / f"stall{number}.db")
+        with sqlite_purse._uow.read() as uow:
+            spool.refresh(uow.session)
+        stalls.append((spool, OfflineConsume(spool, sqlite_purse.card_format, venue_code="HQ",
+                                             terminal_code=f"S{number}")))
+    take_off(lab, reader)
+    lab.call("clone", name=uid, magic=True)
+    card = present(lab, reader, uid)
+    one = stalls[0][1].consume(a, card, key="stall-1", amount=2000)
+    clone = present(lab, reader, uid, name=uid + ".magic")
+    two = stalls[1][1].consume(a, clone, key="stall-2", amount=3000)
+    assert one["purse"]["counter"] == two["purse"]["counter"] == 2
+    assert one["purse"]["fingerprint"] != two["purse"]["fingerprint"]
+
+    first = drain(sqlite_purse, stalls[0][0], a)
+    assert first["posted"] == 1 and first["conflicts"] == []
+    second = drain(sqlite_purse, stalls[1][0], a)
+    assert second["posted"] == 1 and second["left"] == 0
+    (conflict,) = second["conflicts"]
+    assert (conflict["card_no"], conflict["reason"], conflict["counter"]) == ("8800000401", "fork", 2)
+    assert sqlite_purse.query(a, "8800000401")["status"] == "lost"
+    assert "wallet.clone_detected" in [e["action"] for e in security(sqlite_purse, "8800000401")]
+    # both payments were handed out against the card: both are posted, the floor holds
+    assert total(sqlite_purse, "8800000401") == 10000 - 1800 - 2700
+    ledger_ok(sqlite_purse)
+    for spool, _stall in stalls:
+        spool.close()
+
+
+def test_more_offline_spend_than_the_balance_posts_to_the_floor(lab, reader, sqlite_purse, tmp_path) -> None:
+    a = actor()
+    card = gold_card(sqlite_purse, a, lab, reader, "8800000501")
+    spool = OfflineSpool(tmp_path / "stall.db")
+    with sqlite_purse._uow.read() as uow:
+        spool.refresh(uow.session)
+    stall = OfflineConsume(spool, sqlite_purse.card_format, venue_code="HQ", terminal_code="S01")
+    stall.consume(a, card, key="stall-1", amount=5000)                          # 45.00 off the chip
+    sqlite_purse.consume(a, card_no="8800000501", key=key(), amount=10000)      # 90.00 at a desk, by number
+    report = drain(sqlite_purse, spool, a)
+    (short,) = report["shortfalls"]
+    assert (short["charged"], short["covered"], short["uncovered"]) == (4500, 1000, 3500)
+    assert total(sqlite_purse, "8800000501") == 0
+    assert sqlite_purse.query(a, "8800000501")["status"] == "lost"
+    found = security(sqlite_purse, "8800000501")
+    assert [e["action"] for e in found] == ["wallet.offline_shortfall"] and found[0]["uncovered"] == 3500
+    ledger_ok(sqlite_purse)
+    spool.close()
+
+
+def test_offline_refusals_rollback_and_blacklist(lab, reader, sqlite_purse, tmp_path) -> None:
+    a = actor()
+    card = gold_card(sqlite_purse, a, lab, reader, "8800000601")
+    uid = card.uid_hex
+    old = lab.call("dump", reader=0)["card"]
+    spool = OfflineSpool(tmp_path / "stall.db")
+    stall = OfflineConsume(spool, sqlite_purse.card_format, venue_code="HQ", terminal_code="S01")
+    with pytest.raises(CardRefused) as unknown:                                 # nothing cached yet
+        stall.consume(a, card, key=key(), amount=100)
+    assert unknown.value.details["reason"] == "unknown_offline"
+    with sqlite_purse._uow.read() as uow:
+        spool.refresh(uow.session)
+    stall.consume(a, card, key=key(), amount=1000)
+    lab.call("restore", name=uid, card=old)                                     # rolled back to counter 1
+    take_off(lab, reader)
+    card = present(lab, reader, uid)
+    with pytest.raises(CardRefused) as rolled:
+        stall.consume(a, card, key=key(), amount=1000)
+    assert rolled.value.details["detected"] == "rollback"
+    with pytest.raises(CardRefused) as listed:                                  # blacklisted here at once
+        stall.consume(a, card, key=key(), amount=1000)
+    assert listed.value.details["reason"] == "blacklisted"
+    report = drain(sqlite_purse, spool, a)                                      # and reported at the upload
+    assert report["posted"] == 1 and report["alerts"] == [{"card_no": "8800000601", "reason": "rollback"}]
+    assert sqlite_purse.query(a, "8800000601")["status"] == "lost"
+    assert spool.status()["alerts"] == 0 and spool.blacklisted("8800000601", uid) == "lost"
+    poor = gold_card(sqlite_purse, a, lab, reader, "8800000602", top_up=1000, create_type=False)  # 10.00
+    with sqlite_purse._uow.read() as uow:
+        spool.refresh(uow.session)
+    with pytest.raises(InsufficientBalance):                                    # 18.00 after the discount
+        stall.consume(a, poor, key=key(), amount=2000)
+    assert CardFormat(MASTER, MAC_KEY).read(poor).value == 1000 and spool.status()["entries"] == 0
+    spool.close()
+
+
+# ---------------------------------------------------------------- translations
+
+
+def test_every_purse_message_has_a_translation() -> None:
+    """Each message of the purse and the offline spool, and each message the CLI's card
+    actions added, is translated in plugins/wallet/locale/purse.po or in the suite's catalogue."""
+    with (ROOT / "plugins/wallet/locale/purse.po").open("rb") as fh:
+        ours = {m.id: m.string for m in read_po(fh) if m.id}
+    with (ROOT / "suite/locale/zh_CN/LC_MESSAGES/venue_suite.po").open("rb") as fh:
+        suite = {m.id: m.string for m in read_po(fh) if m.id}
+    keywords = {"_": None, "N_": None}
+    missing = []
+    for name in ("purse.py", "offline.py", "cli.py"):
+        for _line, message, _comments, _context in extract_from_file("python", ROOT / "plugins/wallet" / name,
+                                                                     keywords=keywords):
+            if not (ours.get(message) or suite.get(message)):
+                missing.append(message)
+    assert not missing, missing
+    assert all(text for text in ours.values()), "empty translations in purse.po"
