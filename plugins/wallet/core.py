@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +79,16 @@ class _Movement:
     replayed: bool = False  # the key was posted before: return the first result
 
 
+class _Within:
+    """The caller's unit of work seen from a movement: same session, the caller commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def commit(self) -> None:
+        return None
+
+
 class WalletCore:
     """The wallet's database, operator checks and per-card helpers.
 
@@ -114,13 +124,15 @@ class WalletCore:
 
     @contextmanager
     def _movement(self, actor: Actor, permission: str, card_no: str, key: str, amount: int, counts: int, *,
-                  spending: bool = False) -> Iterator[tuple[Any, Card, CardType, "_Movement"]]:
+                  spending: bool = False, within: Session | None = None
+                  ) -> Iterator[tuple[Any, Card, CardType, "_Movement"]]:
         """The opening every money or count movement on one card shares: permission, checked
         inputs, one unit of work with the card row locked, and the card's usability (not
-        re-checked for a replayed key, which must return its first result)."""
+        re-checked for a replayed key, which must return its first result). ``within``: the
+        caller's open session (a ticket sale paid by card): its unit of work commits."""
         self._begin(actor, permission)
         checked = (_key(key), _whole(amount, _("The amount")), _whole(counts, _("The count"), maximum=1_000_000))
-        with self._uow() as uow:
+        with nullcontext(_Within(within)) if within is not None else self._uow() as uow:
             card = self._card(uow.session, card_no, lock=True)
             card_type = uow.session.get_one(CardType, card.type_id)
             movement = _Movement(*checked, replayed=self._replayed(uow.session, checked[0]))

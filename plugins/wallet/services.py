@@ -176,7 +176,7 @@ class WalletService(CardTypeAdmin):
 
     def consume(self, actor: Actor, *, card_no: str, key: str, amount: int = 0, counts: int = 0,
                 items: Sequence[SaleItem | dict[str, Any]] | None = None, redeem_points: int = 0,
-                category: str = DEFAULT_CATEGORY, device: str = "") -> dict[str, Any]:
+                category: str = DEFAULT_CATEGORY, device: str = "", within: Session | None = None) -> dict[str, Any]:
         """Debit a card, one journal entry per key.
 
         Value cards: ``amount`` fen at list price in ``category`` (or ``items``: sale lines)
@@ -184,9 +184,10 @@ class WalletService(CardTypeAdmin):
         grade, tier, in that order, at the venue's local time), then is paid by points (if
         ``redeem_points`` and the type allows), the gift wallet where it may pay and the main
         wallet, in the type's order; points are earned on what main paid. Count cards:
-        ``counts``. Free cards pay nothing (the event is kept, no entry)."""
-        with self._movement(actor, "wallet.consume", card_no, key, amount, counts,
-                            spending=True) as (uow, card, card_type, m):
+        ``counts``. Free cards pay nothing (the event is kept, no entry). ``within``: run inside
+        the caller's open session (a ticket sale paid by card), which commits or rolls back."""
+        with self._movement(actor, "wallet.consume", card_no, key, amount, counts, spending=True,
+                            within=within) as (uow, card, card_type, m):
             session, key = uow.session, m.key
             if m.replayed:
                 result = self._replayed_result(session, card, key)
