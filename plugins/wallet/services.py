@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+from contextlib import nullcontext
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,7 +30,7 @@ from suite.ledger.models import Entry
 from plugins.wallet.cardtypes import CardTypeAdmin
 from plugins.wallet.core import (
     CARD_ACCOUNTS, CARD_COUNTS, CARD_POINTS, CNY, COUNT, DEPOSIT, GIFT, MAIN, POINTS, CardRefused,
-    InsufficientBalance, _key, _text, _whole, balances_of,
+    InsufficientBalance, _key, _text, _whole, _Within, balances_of,
 )
 from plugins.wallet.models import Card, CardEvent, CardType, codes
 from plugins.wallet.pricing import CardTerms, Quote, SaleContext, SaleItem, price_sale
@@ -176,7 +177,8 @@ class WalletService(CardTypeAdmin):
 
     def consume(self, actor: Actor, *, card_no: str, key: str, amount: int = 0, counts: int = 0,
                 items: Sequence[SaleItem | dict[str, Any]] | None = None, redeem_points: int = 0,
-                category: str = DEFAULT_CATEGORY, device: str = "", within: Session | None = None) -> dict[str, Any]:
+                category: str = DEFAULT_CATEGORY, device: str = "", within: Session | None = None,
+                net: bool = False) -> dict[str, Any]:
         """Debit a card, one journal entry per key.
 
         Value cards: ``amount`` fen at list price in ``category`` (or ``items``: sale lines)
@@ -185,7 +187,9 @@ class WalletService(CardTypeAdmin):
         ``redeem_points`` and the type allows), the gift wallet where it may pay and the main
         wallet, in the type's order; points are earned on what main paid. Count cards:
         ``counts``. Free cards pay nothing (the event is kept, no entry). ``within``: run inside
-        the caller's open session (a ticket sale paid by card), which commits or rolls back."""
+        the caller's open session (a ticket sale paid by card), which commits or rolls back.
+        ``net``: the amount is already discounted (the box office priced it with the card's
+        tier): no tier or rule discount here, only the paying order and points."""
         with self._movement(actor, "wallet.consume", card_no, key, amount, counts, spending=True,
                             within=within) as (uow, card, card_type, m):
             session, key = uow.session, m.key
@@ -200,7 +204,7 @@ class WalletService(CardTypeAdmin):
                     raise CardRefused(_("Card {card} holds money, not counts.").format(card=card_no))
                 lines = sale_items(m.amount, items, _text(category, _("The category"), 32))
                 result = self._consume_money(session, actor, card, card_type, key, lines,
-                                             _whole(redeem_points, _("The points to redeem")), device)
+                                             _whole(redeem_points, _("The points to redeem")), device, net)
             uow.commit()
         if "balances" not in result:  # a replay: read what the card holds now
             result["balances"] = self._balances_now(card_no)
@@ -220,16 +224,19 @@ class WalletService(CardTypeAdmin):
         return {"card_no": card_no, "ok": quote.ok, "shortfall": quote.shortfall, **quote_dict(quote)}
 
     def _price(self, session: Session, card: Card, card_type: CardType, items: list[SaleItem],
-               redeem_points: int, balances: dict[str, int] | None = None) -> Quote:
+               redeem_points: int, balances: dict[str, int] | None = None, net: bool = False) -> Quote:
         terms = card_terms(card_type, balances or balances_of(session, card.card_no), [i.category for i in items])
+        if net:
+            terms = dataclasses.replace(terms, tier_discount_bp=0)
         context = SaleContext(at=self._local_now(), venue=self.venue_code, merchant=self.settings.merchant or None)
-        return price_sale(items, terms, context, self._rules_now(session), redeem_points=redeem_points)
+        rules = [] if net else self._rules_now(session)
+        return price_sale(items, terms, context, rules, redeem_points=redeem_points)
 
     def _consume_money(self, session: Session, actor: Actor, card: Card, card_type: CardType, key: str,
-                       items: list[SaleItem], redeem_points: int, device: str) -> dict[str, Any]:
+                       items: list[SaleItem], redeem_points: int, device: str, net: bool = False) -> dict[str, Any]:
         wallets = self._wallets(session, card.card_no)
         before = wallet_balances(wallets)
-        quote = self._price(session, card, card_type, items, redeem_points, before)
+        quote = self._price(session, card, card_type, items, redeem_points, before, net)
         paid = quote_dict(quote)
         if card_type.category == "free":  # a free card pays nothing: the event is kept, no entry
             free = {**paid, "charged": 0, "paid_main": 0, "paid_gift": 0, "paid_points": 0, "points_redeemed": 0,
@@ -278,6 +285,25 @@ class WalletService(CardTypeAdmin):
         return {"entry_id": str(result.entry_id), "replayed": False, "counts": counts, "list_price": 0,
                 "discount": 0, "charged": 0, "paid_main": 0, "paid_gift": 0, "paid_points": 0,
                 "points_redeemed": 0, "points_earned": 0, "lines": [], "balances": after}
+
+    def credit_back(self, actor: Actor, *, card_no: str, key: str, amount: int, reason: str = "",
+                    within: Session | None = None) -> dict[str, Any]:
+        """Pay money back onto a card's main wallet (a refunded sale that the card paid): one
+        entry from the venue's revenue; the card may be blocked or expired (it is its money)."""
+        self._begin(actor, "wallet.consume")
+        key, amount = _key(key), _whole(amount, _("The amount"), minimum=1)
+        reason = _text(reason, _("The reason"), 500, required=False)
+        with nullcontext(_Within(within)) if within is not None else self._uow() as uow:
+            session = uow.session
+            card = self._card(session, card_no, lock=True)
+            wallets = self._wallets(session, card_no)
+            lines = [LineSpec(self._venue_id(session, "revenue"), -amount), LineSpec(wallets[MAIN][0], amount)]
+            result = self._post(session, actor, card, key=key, kind="wallet.credit", lines=lines)
+            if not result.replayed:
+                self._event(session, actor, card, "credit", amount=amount, unit=CNY, entry_id=result.entry_id,
+                            remaining=wallets[MAIN][1] + wallets[GIFT][1] + amount, reason=reason)
+            uow.commit()
+        return {"card_no": card_no, "entry_id": str(result.entry_id), "replayed": result.replayed, "amount": amount}
 
     def _replayed_result(self, session: Session, card: Card, key: str) -> dict[str, Any]:
         """The first result of a consume already posted under ``key`` (nothing is posted again)."""
