@@ -18,8 +18,12 @@ ALL_TICKETS = frozenset(p.id for p in tickets_plugin.PERMISSIONS)
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 
-def tickets_schema(engine: Any) -> UnitOfWorkFactory:
-    upgrade(engine, MIGRATIONS, MODELS)
+def tickets_schema(engine: Any, *, with_wallet: bool = False) -> UnitOfWorkFactory:
+    """The box office's branch (and the wallet's, for card payments) on the host's schema."""
+    import plugins.wallet as wallet_plugin
+
+    extra = ([wallet_plugin.MIGRATIONS], ("plugins.wallet.models",)) if with_wallet else ([], ())
+    upgrade(engine, [*MIGRATIONS, *extra[0]], (*MODELS, *extra[1]))
     return UnitOfWorkFactory(engine)
 
 

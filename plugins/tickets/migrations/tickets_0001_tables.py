@@ -2,7 +2,7 @@
 
 Revision ID: tickets_0001
 Revises: 0001_host
-Create Date: 2026-11-22 08:47:58.032305
+Create Date: 2026-11-22 09:12:03.849507
 """
 
 from __future__ import annotations
@@ -406,6 +406,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_tickets_sessions_starts_at'), ['starts_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_tickets_sessions_venue_id'), ['venue_id'], unique=False)
 
+    op.create_table('tickets_vouchers',
+    sa.Column('code', sa.String(length=64), nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=True),
+    sa.Column('state', sa.String(length=8), nullable=False),
+    sa.Column('order_id', sa.Uuid(), nullable=True),
+    sa.Column('used_at', suite.db.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('venue_id', sa.Uuid(), nullable=True),
+    sa.Column('terminal_id', sa.Uuid(), nullable=True),
+    sa.Column('created_at', suite.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', suite.db.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("state IN ('open', 'used', 'void')", name=op.f('ck_tickets_vouchers_state')),
+    sa.CheckConstraint('value > 0', name=op.f('ck_tickets_vouchers_value')),
+    sa.ForeignKeyConstraint(['order_id'], ['tickets_orders.id'], name=op.f('fk_tickets_vouchers_order_id_tickets_orders')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_tickets_vouchers')),
+    sa.UniqueConstraint('code', name=op.f('uq_tickets_vouchers_code'))
+    )
+    with op.batch_alter_table('tickets_vouchers', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tickets_vouchers_venue_id'), ['venue_id'], unique=False)
+
     op.create_table('tickets_zones',
     sa.Column('seat_map_id', sa.Uuid(), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -566,6 +587,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_tickets_zones_seat_map_id'))
 
     op.drop_table('tickets_zones')
+    with op.batch_alter_table('tickets_vouchers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_tickets_vouchers_venue_id'))
+
+    op.drop_table('tickets_vouchers')
     with op.batch_alter_table('tickets_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_tickets_sessions_venue_id'))
         batch_op.drop_index(batch_op.f('ix_tickets_sessions_starts_at'))

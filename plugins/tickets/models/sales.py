@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from suite.db.base import BusinessRow, UTCDateTime
@@ -113,3 +113,22 @@ class Revocation(BusinessRow, TicketsBase):
     serial: Mapped[str] = mapped_column(String(32), unique=True)
     reason: Mapped[str] = mapped_column(String(16))
     revoked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(timezone=True), index=True)
+
+
+VOUCHER_STATES = ("open", "used", "void")
+
+
+class Voucher(BusinessRow, TicketsBase):
+    """A cash voucher (代金券) worth ``value`` fen toward a box-office order, used once. Sold or
+    given away by the venue; its value waits in the chain's ``vouchers`` account until used."""
+
+    __tablename__ = "tickets_vouchers"
+    __table_args__ = (CheckConstraint(one_of("state", VOUCHER_STATES), name="state"),
+                      CheckConstraint("value > 0", name="value"))
+
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    state: Mapped[str] = mapped_column(String(8), default="open")
+    order_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("tickets_orders.id"), default=None)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(timezone=True), default=None)
