@@ -5,8 +5,9 @@ see docs/tickets.md."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from suite.declarations import Permission, PluginManifest
+from suite.declarations import CliCommand, Permission, PluginManifest
 from suite.hookspecs import hookimpl
 from suite.i18n import N_
 
@@ -32,6 +33,22 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("tickets.verify", N_("Verify ticket codes"), (*_SALES, "gate_attendant")),
 )
 
+CLI_COMMANDS: tuple[CliCommand, ...] = (
+    CliCommand("ticket", N_("tickets: sell, quote, refund, void, exchange, reprint, verify"),
+               configure="plugins.tickets.cli_sales:configure_ticket", run="plugins.tickets.cli_sales:run",
+               permission="tickets.view"),
+    CliCommand("voucher", N_("cash vouchers for the box office"),
+               configure="plugins.tickets.cli_sales:configure_voucher", run="plugins.tickets.cli_sales:run",
+               permission="tickets.sell"),
+)
+
+
+@hookimpl
+def venue_suite_validate_settings(settings: dict[str, Any]) -> None:
+    from plugins.tickets.settings import parse_settings
+
+    parse_settings(settings)
+
 
 @hookimpl
 def venue_suite_manifest() -> PluginManifest:
@@ -42,6 +59,7 @@ def venue_suite_manifest() -> PluginManifest:
         feature=FEATURE,
         description=N_("Shows, seat maps, ticket sales, distributors, redemption and shifts."),
         permissions=PERMISSIONS,
+        cli_commands=CLI_COMMANDS,
         model_modules=("plugins.tickets.models",),
         migrations=MIGRATIONS,
     )

@@ -90,6 +90,22 @@ class SalesService(TicketsCore):
                     states[str(claim.seat_id)] = "mine" if hold_token and claim.hold_token == hold_token else "held"
             return {"session": show.code, "states": states}
 
+    def seat_ids(self, actor: Actor, session_code: str, labels: Sequence[str]) -> list[str]:
+        """Seat ids from printed labels ``ROW-SEAT`` (``5-12``) of the session's map."""
+        self._begin(actor, "tickets.view")
+        with self._uow.read() as uow:
+            show = self._session(uow.session, session_code)
+            found = {(r, n): str(i) for i, r, n in uow.session.execute(
+                select(Seat.id, Seat.row_label, Seat.seat_label).where(Seat.seat_map_id == show.seat_map_id))}
+        ids = []
+        for label in labels:
+            row, _dash, seat = label.strip().rpartition("-")
+            if (row, seat) not in found:
+                raise InvalidInput(_("Session {session} has no seat {label} (write ROW-SEAT, like 5-12).").format(
+                    session=session_code, label=label))
+            ids.append(found[(row, seat)])
+        return ids
+
     # ------------------------------------------------------------ holds
 
     def hold(self, actor: Actor, *, session_code: str, seat_ids: Sequence[str], token: str) -> dict[str, Any]:

@@ -183,3 +183,37 @@ def test_card_and_voucher_tenders_and_refund_to_the_card(world) -> None:
     sales.refund(a, serials=[order["tickets"][0]["serial"]], key=key())
     assert wallet.query(a, "C1")["balances"]["main"] == 6000  # the card's part came back to the card
     ledger_clean(uow)
+
+
+def test_cli_sells_refunds_and_verifies(site) -> None:
+    from tests.plugins.tickets_fixtures import small_cinema as cinema
+
+    def ok(*args: str):
+        result = site.run("--json", *args)
+        assert result.code == 0, result.err + result.out
+        return result.json
+
+    with site.app() as app:
+        cinema(SetupService.from_app(app))
+    assert ok("ticket", "quote", "S1", "--seat", "1-1", "--seat", "5-2")["total"] == 5000 + 8000
+    sold = ok("ticket", "sell", "S1", "--seat", "1-1", "--seat", "1-2", "--type", "ADULT", "--type", "CHILD",
+              "--cash", "80", "--key", "cli-sale-1")
+    assert sold["total"] == 8000 and [t["ticket_type"] for t in sold["tickets"]] == ["Adult", "Child"]
+    assert ok("ticket", "sell", "S1", "--seat", "1-1", "--seat", "1-2", "--type", "ADULT", "--type", "CHILD",
+              "--cash", "80", "--key", "cli-sale-1")["replayed"] is True
+    taken = site.run("--json", "ticket", "sell", "S1", "--seat", "1-1", "--cash", "50")
+    assert taken.code == 1 and taken.json["error"] == "seat_taken"
+    code = sold["tickets"][0]["code"]
+    assert ok("ticket", "verify", code)["ok"] is True
+    ok("ticket", "refund", sold["tickets"][0]["serial"])
+    assert ok("ticket", "verify", code)["reason"] == "refunded"
+    forged = ok("ticket", "verify", code[:-4] + "AAAA")
+    assert forged["reason"] == "forged"
+    voucher = ok("voucher", "issue", "--value", "30")
+    assert voucher["value"] == 3000
+    assert ok("ticket", "sell", "S1", "--seat", "2-1", "--type", "CHILD", "--voucher",
+              f"{voucher['code']}=30")["total"] == 3000
+    bad = site.run("--json", "ticket", "sell", "S1", "--seat", "9-9", "--cash", "50")
+    assert bad.code == 1 and "9-9" in bad.json["message"]
+    checked = site.run("--json", "ledger", "check")
+    assert checked.code == 0, checked.out
