@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from suite.declarations import CliCommand, Permission, PluginManifest
+from suite.declarations import CliCommand, Permission, PluginManifest, ReportDecl
 from suite.hookspecs import hookimpl
 from suite.i18n import N_
 
@@ -37,9 +37,24 @@ CLI_COMMANDS: tuple[CliCommand, ...] = (
     CliCommand("ticket", N_("tickets: sell, quote, refund, void, exchange, reprint, verify"),
                configure="plugins.tickets.cli_sales:configure_ticket", run="plugins.tickets.cli_sales:run",
                permission="tickets.view"),
+    CliCommand("shift", N_("cashier's shifts: open with a float, close with the count, current, report"),
+               configure="plugins.tickets.cli_counter:configure_shift", run="plugins.tickets.cli_counter:run",
+               permission="tickets.shift"),
+    CliCommand("face", N_("ticket face templates: add, edit, list, show, preview"),
+               configure="plugins.tickets.cli_counter:configure_face", run="plugins.tickets.cli_counter:run",
+               permission="tickets.view"),
     CliCommand("voucher", N_("cash vouchers for the box office"),
                configure="plugins.tickets.cli_sales:configure_voucher", run="plugins.tickets.cli_sales:run",
                permission="tickets.sell"),
+)
+
+REPORTS: tuple[ReportDecl, ...] = (
+    ReportDecl("tickets.sales_detail", N_("Ticket sales detail"), spec="plugins.tickets.reports:SALES_DETAIL",
+               permission="tickets.view"),
+    ReportDecl("tickets.sales_summary", N_("Ticket sales summary"), spec="plugins.tickets.reports:SALES_SUMMARY",
+               permission="tickets.view"),
+    ReportDecl("tickets.session_occupancy", N_("Session occupancy"),
+               spec="plugins.tickets.reports:SESSION_OCCUPANCY", permission="tickets.view"),
 )
 
 
@@ -60,6 +75,7 @@ def venue_suite_manifest() -> PluginManifest:
         description=N_("Shows, seat maps, ticket sales, distributors, redemption and shifts."),
         permissions=PERMISSIONS,
         cli_commands=CLI_COMMANDS,
+        reports=REPORTS,
         model_modules=("plugins.tickets.models",),
         migrations=MIGRATIONS,
     )

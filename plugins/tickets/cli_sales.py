@@ -14,15 +14,8 @@ from typing import Any
 
 from suite.errors import InvalidInput
 from suite.i18n import _
+from suite.plugin_cli import verb_actor as _actor, yuan_argument as _amount
 
-from plugins.wallet.cli import _actor, yuan_to_fen
-
-
-def _amount(value: str) -> int:
-    try:
-        return yuan_to_fen(value)
-    except InvalidInput as exc:
-        raise argparse.ArgumentTypeError(exc.message) from exc
 
 
 def _tender(value: str) -> tuple[str, int]:

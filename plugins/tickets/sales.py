@@ -35,6 +35,7 @@ from suite.ledger import LineSpec, open_account, post
 
 from plugins.tickets.codes import TicketClaims, TicketSigner, TicketVerifier
 from plugins.tickets.core import SaleRefused, SeatTaken, TicketsCore
+from plugins.tickets.shifts import open_shift_id
 from plugins.tickets.models import (
     ANY_ZONE, LOCKED_KINDS, Hall, Order, Payment, Price, Programme, Revocation, Seat, SeatClaim, ShowSession, Ticket,
     TicketType, Voucher, Zone,
@@ -288,10 +289,7 @@ class SalesService(TicketsCore):
         return self._signer().public_key
 
     def _shift_id(self, session: Session, actor: Actor) -> uuid.UUID | None:
-        try:
-            from plugins.tickets.shifts import open_shift_id
-        except ImportError:
-            return None
+        """The cashier's open shift at this terminal (its payments count in the shift's close)."""
         return open_shift_id(session, actor.username, self.terminal_code)
 
     def _issue(self, session: Session, order: Order, show: ShowSession, priced: list[PricedLine],

@@ -10,30 +10,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import re
 import uuid
 from typing import Any
 
 from suite.errors import InvalidInput
+from suite.plugin_cli import verb_actor, yuan_argument, yuan_to_fen
 from suite.i18n import N_, _
 
-_YUAN = re.compile(r"^(\d{1,10})(?:\.(\d{1,2}))?$")
-
-
-def yuan_to_fen(text: str) -> int:
-    """``"100"``, ``"100.5"``, ``"100.05"`` -> 10000, 10050, 10005 (no floats)."""
-    match = _YUAN.match(text.strip()) if isinstance(text, str) else None
-    if match is None:
-        raise InvalidInput(_("{value!r} is not an amount in yuan (like 100 or 99.50).").format(value=text))
-    whole, cents = match.group(1), (match.group(2) or "").ljust(2, "0")
-    return int(whole) * 100 + int(cents)
-
-
-def _amount(value: str) -> int:
-    try:
-        return yuan_to_fen(value)
-    except InvalidInput as exc:
-        raise argparse.ArgumentTypeError(exc.message) from exc
+_amount = yuan_argument
 
 
 def configure_card(parser: argparse.ArgumentParser) -> None:
@@ -219,14 +203,7 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(_("{value!r} is not a date (YYYY-MM-DD).").format(value=text)) from exc
 
 
-def _actor(app: Any, args: argparse.Namespace) -> Any:
-    from suite.identity.actor import Actor
-
-    if getattr(args, "user", None):  # the host logged this user in before calling run
-        return app.identity.actor_for(args.user, venue_id=app.venue_id, terminal_id=app.terminal_id)
-    import getpass
-
-    return Actor.system(f"console:{getpass.getuser()}", venue_id=app.venue_id, terminal_id=app.terminal_id)
+_actor = verb_actor
 
 
 def run(app: Any, args: argparse.Namespace) -> Any:
@@ -315,3 +292,6 @@ def _chip_action(app: Any, args: argparse.Namespace, actor: Any, key: str) -> An
             return purse.rebuild_from_card(actor, args.card_no, purse.card_format.read(card), key=args.key)
         with OfflineSpool.for_app(app) as spool:
             return CardTerminal(purse, spool).sync_on_tap(actor, card)
+
+
+__all__ = ["configure_card", "configure_cardtype", "run", "yuan_to_fen"]

@@ -2,7 +2,7 @@
 typed amounts, and the few ttk styles the screens add to the suite's theme.
 
 Money is integer fen everywhere; it is shown as yuan with two decimals (``¥1,234.50``) and typed
-amounts are parsed without floats (``plugins.wallet.cli.yuan_to_fen``).
+amounts are parsed without floats (``suite.plugin_cli.yuan_to_fen``).
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def refusal_notice(card: Mapping[str, Any]) -> str | None:
 
 def parse_yuan(text: str, *, allow_zero: bool = False) -> int:
     """A typed amount in yuan (``12``, ``12.5``, ``12.50``) as fen, without floats."""
-    from plugins.wallet.cli import yuan_to_fen
+    from suite.plugin_cli import yuan_to_fen
 
     text = text.strip()
     if not text:
@@ -274,6 +274,8 @@ def ensure_styles(widget: tk.Misc) -> None:
     style.configure("WalletHuge.TLabel", background=p.surface, foreground=p.text, font="VSHuge")
     style.configure("WalletValue.TLabel", background=p.surface, foreground=p.text, font="VSLargeBold")
     style.configure("WalletLow.TLabel", background=p.surface, foreground=p.danger, font="VSLargeBold")
+    style.configure("WalletOffline.TLabel", background=p.danger_soft, foreground=p.danger, font="VSLargeBold",
+                    padding=(10, 6))
     style.configure("WalletCaption.TLabel", background=p.surface, foreground=p.muted, font="VSSmall")
     style.configure("WalletPrompt.TLabel", background=p.window, foreground=p.muted, font="VSLarge")
     style.configure("WalletSection.TLabel", background=p.window, foreground=p.text, font="VSLargeBold")
