@@ -7,7 +7,7 @@ import platform
 import os
 
 from bench import (bench_cards, bench_cli, bench_gates, bench_ledger, bench_printer, bench_purse, bench_reports,
-                   bench_ui, bench_wallet, bench_wallet_ui)
+                   bench_seatmap, bench_ui, bench_wallet, bench_wallet_ui)
 
 
 def main() -> None:
@@ -35,6 +35,8 @@ def main() -> None:
     bench_ui.main(["--runs", "3", "--rows", "100000"] if args.quick else [])
     print("\n== Wallet card panel (Tk under Xvfb)")
     bench_wallet_ui.main(["--quick"] if args.quick else [])
+    print("\n== Box office seat map (Tk under Xvfb)")
+    bench_seatmap.main(["--quick"] if args.quick else [])
 
 
 if __name__ == "__main__":

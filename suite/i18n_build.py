@@ -71,6 +71,11 @@ def update() -> None:
             write_po(fh, catalog, width=100, omit_header=False, ignore_obsolete=True)
 
 
+def _filled(value: object) -> bool:
+    """A translation is there: text, or every form of a plural."""
+    return all(value) if isinstance(value, (tuple, list)) else bool(value)
+
+
 def merge(language: str, sources: list[Path]) -> int:
     """Fill untranslated or fuzzy entries of ``language``'s catalogue from other .po files
     (a plugin's translations); existing translations win. Returns how many were filled."""
@@ -80,7 +85,7 @@ def merge(language: str, sources: list[Path]) -> int:
         with source.open("rb") as fh:
             for message in read_po(fh, locale=language):
                 entry = catalog.get(message.id) if message.id else None
-                if entry is not None and message.string and (not entry.string or entry.fuzzy):
+                if entry is not None and _filled(message.string) and (not _filled(entry.string) or entry.fuzzy):
                     entry.string, entry.flags = message.string, set(entry.flags) - {"fuzzy"}
                     filled += 1
     with po_path(language).open("wb") as fh:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from suite.declarations import CliCommand, Permission, PluginManifest, ReportDecl
+from suite.declarations import CliCommand, Permission, PluginManifest, ReportDecl, TabSpec
 from suite.hookspecs import hookimpl
 from suite.i18n import N_
 
@@ -33,7 +33,24 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("tickets.verify", N_("Verify ticket codes"), (*_SALES, "gate_attendant")),
 )
 
+_CATALOGUE = "plugins.tickets.cli_catalogue:"
 CLI_COMMANDS: tuple[CliCommand, ...] = (
+    CliCommand("hall", N_("halls and their first seat map: add, list"), configure=_CATALOGUE + "configure_hall", run=_CATALOGUE + "run",
+               permission="tickets.view"),
+    CliCommand("show", N_("programmes (films, plays, concerts): add, list"), configure=_CATALOGUE + "configure_show", run=_CATALOGUE + "run",
+               permission="tickets.view"),
+    CliCommand("session", N_("sessions: add, list, sales state, quote"), configure=_CATALOGUE + "configure_session", run=_CATALOGUE + "run",
+               permission="tickets.view"),
+    CliCommand("tickettype", N_("ticket types: add, list"), configure=_CATALOGUE + "configure_tickettype", run=_CATALOGUE + "run",
+               permission="tickets.view"),
+    CliCommand("price", N_("price plans and prices per zone: plan, set, list"), configure=_CATALOGUE + "configure_price", run=_CATALOGUE + "run",
+               permission="tickets.view"),
+    CliCommand("offer", N_("offers (time slot, film grade, buy N get M): add, list, enable, disable"), configure=_CATALOGUE + "configure_offer", run=_CATALOGUE + "run",
+               permission="tickets.view"),
+    CliCommand("package", N_("packages granting several entries: add, list"), configure=_CATALOGUE + "configure_package", run=_CATALOGUE + "run",
+               permission="tickets.view"),
+    CliCommand("combo", N_("combos of a ticket and goods: add, list"), configure=_CATALOGUE + "configure_combo", run=_CATALOGUE + "run",
+               permission="tickets.view"),
     CliCommand("ticket", N_("tickets: sell, quote, refund, void, exchange, reprint, verify"),
                configure="plugins.tickets.cli_sales:configure_ticket", run="plugins.tickets.cli_sales:run",
                permission="tickets.view"),
@@ -46,6 +63,11 @@ CLI_COMMANDS: tuple[CliCommand, ...] = (
     CliCommand("voucher", N_("cash vouchers for the box office"),
                configure="plugins.tickets.cli_sales:configure_voucher", run="plugins.tickets.cli_sales:run",
                permission="tickets.sell"),
+)
+
+TABS: tuple[TabSpec, ...] = (
+    TabSpec("tickets.seatmaps", N_("Seat maps"), factory="plugins.tickets.ui.editor:build_tab",
+            permission="tickets.setup", order=130),
 )
 
 REPORTS: tuple[ReportDecl, ...] = (
@@ -76,6 +98,7 @@ def venue_suite_manifest() -> PluginManifest:
         permissions=PERMISSIONS,
         cli_commands=CLI_COMMANDS,
         reports=REPORTS,
+        tabs=TABS,
         model_modules=("plugins.tickets.models",),
         migrations=MIGRATIONS,
     )

@@ -9,6 +9,7 @@ The rules themselves are in ``plugins.tickets.pricing`` (docs/tickets-pricing.md
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import uuid
@@ -29,10 +30,10 @@ from plugins.tickets.models import (
 )
 from plugins.tickets.models.catalogue import OFFER_KINDS
 from plugins.tickets.pricing import (
-    ANY_ZONE, BP, MAX_GROUP, REFUSED_NOT_SOLD, ComboSale, ComboTerms, Offer, PricedOrder, Refusal, SessionContext,
+    ANY_ZONE, MAX_GROUP, REFUSED_NOT_SOLD, ComboSale, ComboTerms, Offer, PricedOrder, Refusal, SessionContext,
     TicketLine, as_dict, list_price, price_tickets, refusal,
 )
-from plugins.wallet.pricing import RULE_MAX_BP, RULE_MIN_BP
+from plugins.wallet.pricing import BP, RULE_MAX_BP, RULE_MIN_BP
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 MAX_LINES = 500  # lines in one quote
@@ -86,8 +87,8 @@ def active_offers(session: Session, day: dt.date | None = None) -> list[Offer]:
 # --------------------------------------------------------------------------- pricing an order
 
 
-def _line_fields(line: object, index: int) -> tuple[str, str, int, str | None, str | None]:
-    """(ref, product key, quantity, zone, seat id) of one requested line."""
+def _line_fields(line: object, index: int) -> tuple[str, int, str | None, str | None]:
+    """(ref, quantity, zone, seat id) of one requested line."""
     if not isinstance(line, Mapping):
         raise InvalidInput(_("Each line is a mapping with a ticket type or a combo."))
     unknown = set(line) - {"ref", "ticket_type", "combo", "quantity", "zone", "seat"}
@@ -103,7 +104,7 @@ def _line_fields(line: object, index: int) -> tuple[str, str, int, str | None, s
     if zone is not None:
         zone = text(zone, _("The zone code"), 32)
     ref = line.get("ref") or (str(seat) if seat is not None else f"L{index + 1}")
-    return text(ref, _("The line reference"), 100), "", quantity, zone, None if seat is None else str(seat)
+    return text(ref, _("The line reference"), 100), quantity, zone, None if seat is None else str(seat)
 
 
 def _seat_zone(session: Session, show: ShowSession, seat_id: str) -> str:
@@ -144,15 +145,16 @@ def price_order(session: Session, show: ShowSession | str, lines: Sequence[Mappi
     if isinstance(show, str):
         show = TicketsCore._by_code(session, ShowSession, show, _("session"))
     context = session_context(session, show, zone)
-    prices = {(zone_code, type_id): price for zone_code, type_id, price in session.execute(
-        select(Price.zone_code, Price.ticket_type_id, Price.price).where(Price.plan_id == show.plan_id))}
+    prices = {(zone_code, type_code): price for zone_code, type_code, price in session.execute(
+        select(Price.zone_code, TicketType.code, Price.price).join(TicketType, TicketType.id == Price.ticket_type_id)
+        .where(Price.plan_id == show.plan_id))}
     types: dict[str, TicketType] = {}
     combos: dict[str, Combo] = {}
     refusals: list[Refusal] = []
     tickets: list[TicketLine] = []
     combo_sales: list[ComboSale] = []
     for index, raw in enumerate(lines):
-        ref, _key, quantity, line_zone, seat = _line_fields(raw, index)
+        ref, quantity, line_zone, seat = _line_fields(raw, index)
         if seat is not None:
             seat_zone = _seat_zone(session, show, seat)
             if line_zone is not None and line_zone != seat_zone:
@@ -167,7 +169,7 @@ def price_order(session: Session, show: ShowSession | str, lines: Sequence[Mappi
             combo = combos[code]
             combo_type = session.get_one(TicketType, combo.ticket_type_id)
             if not combo.active or not combo_type.active:
-                refusals.append(refusal(REFUSED_NOT_SOLD, ref, code=code))
+                refusals.append(refusal(REFUSED_NOT_SOLD, ref, item=code))
                 continue
             terms = ComboTerms(code=combo.code, ticket_type=combo_type.code, price=combo.price,
                                goods_value=combo.goods_value, goods=combo.goods, category=combo_type.category)
@@ -178,10 +180,9 @@ def price_order(session: Session, show: ShowSession | str, lines: Sequence[Mappi
             types[code] = TicketsCore._by_code(session, TicketType, code, _("ticket type"))
         ticket_type = types[code]
         if not ticket_type.active:
-            refusals.append(refusal(REFUSED_NOT_SOLD, ref, code=code))
+            refusals.append(refusal(REFUSED_NOT_SOLD, ref, item=code))
             continue
-        found = list_price({(z, code): p for (z, t), p in prices.items() if t == ticket_type.id}, code, line_zone,
-                           ref=ref)
+        found = list_price(prices, code, line_zone, ref=ref)
         if isinstance(found, Refusal):
             refusals.append(found)
             continue
@@ -194,6 +195,26 @@ def price_order(session: Session, show: ShowSession | str, lines: Sequence[Mappi
     except ValueError as exc:  # two lines with the same ref
         raise InvalidInput(_("The order is not valid: {detail}").format(detail=str(exc))) from exc
     return priced.with_refusals(refusals)
+
+
+def apply_offers(session: Session, show: ShowSession, priced: Sequence[Any], *, zone: dt.tzinfo,
+                 tier_discount_bp: int = 0) -> list[Any]:
+    """The sale service's hook: its seat lines (frozen dataclasses with ``zone``,
+    ``ticket_type`` (a ``TicketType`` row), ``price`` and ``discounts``), each one ticket
+    already at its plan price, come back with the active offers of the session applied
+    (``price`` lowered, one ``discounts`` entry per step: kind, label, amount, multiplier_bp,
+    free). Group minimums and missing prices are the caller's checks."""
+    if not priced:
+        return []
+    tickets = [TicketLine(ref=f"L{i + 1}", ticket_type=line.ticket_type.code, unit_price=line.price,
+                          category=line.ticket_type.category, zone=line.zone) for i, line in enumerate(priced)]
+    context = session_context(session, show, zone)
+    order = price_tickets(context, tickets, active_offers(session, context.starts_at.date()),
+                          tier_discount_bp=tier_discount_bp)
+    return [dataclasses.replace(line, price=result.total, discounts=(*line.discounts, *(
+                {"kind": s.kind, "label": s.label, "amount": s.amount, "multiplier_bp": s.multiplier_bp,
+                 "free": s.free} for s in result.steps)))
+            for line, result in zip(priced, order.lines)]
 
 
 # --------------------------------------------------------------------------- the service
@@ -233,9 +254,7 @@ class OffersService(TicketsCore):
         if kind not in OFFER_KINDS:
             raise InvalidInput(_("{what} must be one of: {choices}.").format(
                 what=_("The kind"), choices=", ".join(OFFER_KINDS)))
-        if not isinstance(combinable, bool):
-            raise InvalidInput(_("{what} must be yes or no.").format(what="combinable"))
-        values: dict[str, Any] = {"code": code, "kind": kind, "combinable": combinable, "start": "", "end": "",
+        values: dict[str, Any] = {"code": code, "kind": kind, "combinable": bool(combinable), "start": "", "end": "",
                                   "weekdays": "", "grades": "", "buy_n": 0, "get_m": 0, "multiplier_bp": BP,
                                   "ticket_types": _code_list(ticket_types, _("The ticket types")),
                                   "valid_from": _optional_date(valid_from, _("The first day")),
@@ -392,5 +411,5 @@ class OffersService(TicketsCore):
                     "tier_discount_bp": tier_discount_bp, **as_dict(priced)}
 
 
-__all__ = ["OffersService", "active_offers", "combo_dict", "offer_dict", "offer_from_row", "package_dict",
-           "price_order", "session_context"]
+__all__ = ["OffersService", "active_offers", "apply_offers", "combo_dict", "offer_dict", "offer_from_row",
+           "package_dict", "price_order", "session_context"]

@@ -15,7 +15,8 @@ them is the wallet's ``best_rules``. Per line, in this order:
 1. time-slot / film-grade offers: the best single one, or the stack of every combinable one,
    whichever gives the lower price;
 2. buy N get M across the order: the eligible tickets sorted from the dearest, cut into groups
-   of N + M, the M cheapest of each full group free;
+   of N + M, the M cheapest of each full group free (a non-combinable offer instead of step 1
+   on its tickets, when that makes the order cheaper);
 3. the member tier discount (``tier_discount_bp`` off, from the paying card's type),
 
 each step rounded half up to the fen on the line amount; the order total is the sum of the
@@ -49,7 +50,7 @@ REFUSAL_MESSAGES: dict[str, str] = {
     REFUSED_GROUP_MINIMUM: N_("{ticket_type} tickets are sold to groups of at least {minimum}; "
                               "this order has {count}."),
     REFUSED_NO_PRICE: N_("There is no price for {ticket_type} in zone {zone}."),
-    REFUSED_NOT_SOLD: N_("{code} is not sold any more."),
+    REFUSED_NOT_SOLD: N_("{item} is not sold any more."),
 }
 
 StepKind = Literal["offer", "buy_n_get_m", "tier"]
@@ -130,8 +131,8 @@ class Offer:
     * ``film_grade``: keeps ``multiplier_bp`` of the price of sessions whose programme's grade
       is in ``grades``;
     * ``buy_n_get_m``: of every ``buy_n + get_m`` eligible tickets of the order, the ``get_m``
-      cheapest are free; not ``combinable``: tickets with a time-slot or film-grade discount
-      are not eligible.
+      cheapest are free; ``combinable``: on top of the time-slot and film-grade discounts;
+      not: instead of them on its tickets, when that makes the order cheaper.
 
     ``ticket_types`` (codes) limits every kind (empty: all types). The offer is valid on
     session days ``valid_from`` to ``valid_until`` inclusive (None: open)."""
@@ -165,9 +166,10 @@ class Offer:
             _check_int("get_m", self.get_m, 1, MAX_GROUP)
             return
         # the wallet's rule checks the multiplier (5000-9000), the slot, the weekdays, the grades
-        rule = DiscountRule(rule_id=self.code, kind=self.kind, multiplier_bp=self.multiplier_bp,  # type: ignore[arg-type]
-                            combinable=self.combinable, categories=self.ticket_types, start=self.start,
-                            end=self.end, weekdays=self.weekdays, film_grades=self.grades)
+        rule = DiscountRule(rule_id=self.code, kind=self.kind,  # type: ignore[arg-type]
+                            multiplier_bp=self.multiplier_bp, combinable=self.combinable,
+                            categories=self.ticket_types, start=self.start, end=self.end, weekdays=self.weekdays,
+                            film_grades=self.grades)
         object.__setattr__(self, "rule", rule)
 
     def valid_on(self, day: date) -> bool:
@@ -276,10 +278,12 @@ class Refusal:
         return _(REFUSAL_MESSAGES[self.code]).format(**self.details)
 
 
-def refusal(code: str, line: str | None = None, **params: str | int) -> Refusal:
-    if code not in REFUSAL_MESSAGES:
-        raise ValueError(f"unknown refusal {code!r}")
-    return Refusal(code, line, tuple(sorted(params.items())))
+def refusal(reason: str, line: str | None = None, /, **params: str | int) -> Refusal:
+    """A :class:`Refusal` ``reason`` (one of ``REFUSAL_MESSAGES``) about ``line`` with the
+    message's ``params``."""
+    if reason not in REFUSAL_MESSAGES:
+        raise ValueError(f"unknown refusal {reason!r}")
+    return Refusal(reason, line, tuple(sorted(params.items())))
 
 
 @dataclass(frozen=True)
@@ -401,6 +405,61 @@ def _free_units(offer: Offer, amounts: Sequence[int], quantities: Sequence[int],
     return free
 
 
+@dataclass
+class _Working:
+    """The lines of an order between step 1 and the tier (mutable, private): ``base`` is what
+    buy N get M works on, ``amount`` what is left after its free tickets."""
+
+    base: list[int]
+    amount: list[int]
+    offer_steps: list[tuple[Step, ...]]
+    group_steps: list[list[Step]]
+    taken: list[int]
+    freed: list[int]
+
+    def copy(self) -> _Working:
+        return _Working(list(self.base), list(self.amount), list(self.offer_steps),
+                        [list(s) for s in self.group_steps], list(self.taken), list(self.freed))
+
+
+def _apply_group_offer(offer: Offer, work: _Working, quantities: Sequence[int], eligible: Sequence[bool]) -> None:
+    free = _free_units(offer, work.base, quantities, eligible, work.taken)
+    for i, count in enumerate(free):
+        if count:
+            work.freed[i] += count
+            after = share(work.base[i], quantities[i] - work.freed[i], quantities[i])
+            work.group_steps[i].append(Step("buy_n_get_m", offer.code, work.amount[i] - after, free=count))
+            work.amount[i] = after
+
+
+def _group_offers(groups: Sequence[Offer], lines: Sequence[TicketLine], work: _Working) -> _Working:
+    """Step 2. A combinable offer applies on top of step 1. A non-combinable one is an
+    alternative to step 1 on its tickets: it is tried with its tickets at their list price
+    (lines that end up in none of its full groups keep their step-1 discount) and kept only
+    when the order comes out cheaper than without it."""
+    quantities = [line.quantity for line in lines]
+    for offer in groups:
+        admitted = [offer.admits(line.ticket_type) for line in lines]
+        if offer.combinable:
+            _apply_group_offer(offer, work, quantities, [a and b > 0 for a, b in zip(admitted, work.base)])
+            continue
+        trial = work.copy()
+        dropped = [admitted[i] and not work.taken[i] and bool(work.offer_steps[i]) for i in range(len(lines))]
+        for i, line in enumerate(lines):
+            if dropped[i]:
+                trial.base[i] = trial.amount[i] = line.unit_price * line.quantity
+                trial.offer_steps[i] = ()
+        eligible = [admitted[i] and trial.base[i] > 0 and (dropped[i] or not work.offer_steps[i])
+                    for i in range(len(lines))]
+        _apply_group_offer(offer, trial, quantities, eligible)
+        for i in range(len(lines)):
+            if dropped[i] and not trial.taken[i]:  # in no full group: its step-1 discount stays
+                trial.base[i], trial.amount[i], trial.offer_steps[i] = work.base[i], work.amount[i], work.offer_steps[i]
+        if sum(trial.amount) < sum(work.amount):
+            work = trial
+    return work
+
+
 def price_tickets(context: SessionContext, lines: Sequence[TicketLine], offers: Sequence[Offer] = (), *,
                   tier_discount_bp: int = 0, combos: Sequence[ComboSale] = ()) -> PricedOrder:
     """Price an order for one session (see the module docstring for the steps).
@@ -422,39 +481,24 @@ def price_tickets(context: SessionContext, lines: Sequence[TicketLine], offers: 
     rules = [offer.rule for offer in valid if offer.rule is not None]
     groups = sorted((offer for offer in valid if offer.kind == "buy_n_get_m"), key=lambda o: o.code)
 
-    amounts: list[int] = []
-    steps: list[list[Step]] = []
-    for line in lines:
-        amount, line_steps = _line_offers(line, context, rules)
-        amounts.append(amount)
-        steps.append(line_steps)
-
-    quantities = [line.quantity for line in lines]
-    taken = [0] * len(lines)
-    freed = [0] * len(lines)
-    after_groups = list(amounts)
-    for offer in groups:
-        eligible = [offer.admits(line.ticket_type) and amounts[i] > 0 and (offer.combinable or not steps[i])
-                    for i, line in enumerate(lines)]
-        free = _free_units(offer, amounts, quantities, eligible, taken)
-        for i, count in enumerate(free):
-            if count:
-                freed[i] += count
-                after = share(amounts[i], quantities[i] - freed[i], quantities[i])
-                steps[i].append(Step("buy_n_get_m", offer.code, after_groups[i] - after, free=count))
-                after_groups[i] = after
+    first = [_line_offers(line, context, rules) for line in lines]
+    work = _Working(base=[amount for amount, _steps in first], amount=[amount for amount, _steps in first],
+                    offer_steps=[tuple(line_steps) for _amount, line_steps in first],
+                    group_steps=[[] for _line in lines], taken=[0] * len(lines), freed=[0] * len(lines))
+    work = _group_offers(groups, lines, work)
 
     priced: list[PricedLine] = []
     for i, line in enumerate(lines):
-        amount = after_groups[i]
+        amount = work.amount[i]
+        line_steps = [*work.offer_steps[i], *work.group_steps[i]]
         tier = _tier_step(amount, tier_discount_bp)
         if tier is not None:
-            steps[i].append(tier)
+            line_steps.append(tier)
             amount -= tier.amount
         priced.append(PricedLine(ref=line.ref, kind="ticket", ticket_type=line.ticket_type, product="",
                                  category=line.category, zone=line.zone, seat=line.seat, quantity=line.quantity,
                                  unit_price=line.unit_price, list_price=line.unit_price * line.quantity,
-                                 steps=tuple(steps[i]), total=amount, entries=line.quantity))
+                                 steps=tuple(line_steps), total=amount, entries=line.quantity))
     for sale in combos:
         priced.extend(price_combo(sale, tier_discount_bp=tier_discount_bp))
     return PricedOrder(lines=tuple(priced), list_total=sum(p.list_price for p in priced),
@@ -488,7 +532,8 @@ def as_dict(order: PricedOrder) -> dict[str, Any]:
         "discount_total": order.discount_total,
         "total": order.total,
         "ok": order.ok,
-        "refusals": [{"code": r.code, "line": r.line, "message": r.message(), **r.details} for r in order.refusals],
+        "refusals": [{"code": r.code, "line": r.line, "message": r.message(), "details": r.details}
+                     for r in order.refusals],
     }
 
 

@@ -35,6 +35,7 @@ from suite.ledger import LineSpec, open_account, post
 
 from plugins.tickets.codes import TicketClaims, TicketSigner, TicketVerifier
 from plugins.tickets.core import SaleRefused, SeatTaken, TicketsCore
+from plugins.tickets.offers import apply_offers
 from plugins.tickets.shifts import open_shift_id
 from plugins.tickets.models import (
     ANY_ZONE, LOCKED_KINDS, Hall, Order, Payment, Price, Programme, Revocation, Seat, SeatClaim, ShowSession, Ticket,
@@ -188,8 +189,8 @@ class SalesService(TicketsCore):
 
     # ------------------------------------------------------------ pricing
 
-    def _price_lines(self, session: Session, show: ShowSession, lines: Sequence[Mapping[str, Any]]
-                     ) -> list[PricedLine]:
+    def _price_lines(self, session: Session, show: ShowSession, lines: Sequence[Mapping[str, Any]],
+                     card_no: str = "") -> list[PricedLine]:
         """List prices from the session's plan (the zone's price, else the plan's ``*`` price),
         then the box office's offers (``plugins.tickets.pricing`` when present)."""
         types = {t.code: t for t in session.scalars(select(TicketType))}
@@ -215,21 +216,32 @@ class SalesService(TicketsCore):
             if count < ticket_type.min_quantity:
                 raise SaleRefused(_("{type} tickets are sold {n} or more at a time.").format(
                     type=ticket_type.name, n=ticket_type.min_quantity), reason="group_minimum")
-        return self._offers(session, show, priced)
+        return self._offers(session, show, priced, self._tier(session, card_no))
 
-    def _offers(self, session: Session, show: ShowSession, priced: list[PricedLine]) -> list[PricedLine]:
-        try:
-            from plugins.tickets.offers import apply_offers  # the offers engine, when installed
-        except ImportError:
-            return priced
-        return apply_offers(session, show, priced, zone=self.settings.zone)
+    @staticmethod
+    def _tier(session: Session, card_no: str) -> int:
+        """The member tier discount (bp off) of the card that pays, 0 without one (T4)."""
+        if not card_no:
+            return 0
+        from plugins.wallet.models import Card, CardType
 
-    def quote(self, actor: Actor, *, session_code: str, lines: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-        """What the order would cost, line by line, without selling."""
+        found = session.execute(select(CardType.discount_bp).join(Card, Card.type_id == CardType.id)
+                                .where(Card.card_no == card_no)).scalar()
+        return int(found or 0)
+
+    def _offers(self, session: Session, show: ShowSession, priced: list[PricedLine],
+                tier_discount_bp: int = 0) -> list[PricedLine]:
+        """The box office's offers and the paying card's member tier (docs/tickets-pricing.md)."""
+        return apply_offers(session, show, priced, zone=self.settings.zone, tier_discount_bp=tier_discount_bp)
+
+    def quote(self, actor: Actor, *, session_code: str, lines: Sequence[Mapping[str, Any]],
+              card_no: str = "") -> dict[str, Any]:
+        """What the order would cost, line by line, without selling (``card_no``: the member
+        card that will pay, for its tier discount)."""
         self._begin(actor, "tickets.view")
         with self._uow.read() as uow:
             show = self._session(uow.session, session_code)
-            priced = self._price_lines(uow.session, show, lines)
+            priced = self._price_lines(uow.session, show, lines, card_no)
             return {"session": session_code, "total": sum(p.price for p in priced),
                     "list_total": sum(p.list_price for p in priced), "lines": [_line_dict(p) for p in priced]}
 
@@ -240,7 +252,8 @@ class SalesService(TicketsCore):
              customer_source: str = "walk_in", phone: str = "") -> dict[str, Any]:
         """Sell the seats of ``lines`` ({seat_id, ticket_type}) paid by ``payments`` ({method:
         cash|wallet|voucher, amount fen, reference: card number or voucher code}) adding up to the
-        total. All or nothing; the same ``key`` again returns the first order."""
+        total. When a card pays, its member tier discount is part of the prices (quote with the
+        same ``card_no``). All or nothing; the same ``key`` again returns the first order."""
         self._begin(actor, "tickets.sell")
         key = idempotency_key(key)
         if not lines:
@@ -254,7 +267,8 @@ class SalesService(TicketsCore):
                 return self._order_dict(session, existing, replayed=True)
             show = self._session(session, session_code, lock=True)
             self._sellable(show)
-            priced = self._price_lines(session, show, lines)
+            card = next((t["reference"] for t in tenders if t["method"] == "wallet"), "")
+            priced = self._price_lines(session, show, lines, card)  # the paying card's tier applies
             total = sum(p.price for p in priced)
             if sum(t["amount"] for t in tenders) != total:
                 raise InvalidInput(_("The payments add up to {paid}, the order to {total}.").format(

@@ -166,11 +166,13 @@ def test_card_and_voucher_tenders_and_refund_to_the_card(world) -> None:
     voucher = sales.issue_voucher(a, value=2000, key=key())
     order = sales.sell(a, session_code="S1", key=key(), lines=[
         {"seat_id": seats[("2", "5")], "ticket_type": "ADULT"}, {"seat_id": seats[("2", "6")], "ticket_type": "ADULT"}],
-        payments=[{"method": "wallet", "amount": 5000, "reference": "C1"},
+        payments=[{"method": "wallet", "amount": 4000, "reference": "C1"},
                   {"method": "voucher", "amount": 2000, "reference": voucher["code"]},
                   {"method": "cash", "amount": 3000}])
-    assert {p["method"]: p["amount"] for p in order["payments"]} == {"wallet": 5000, "voucher": 2000, "cash": 3000}
-    assert wallet.query(a, "C1")["balances"]["main"] == 1000  # net: no second tier discount
+    # the paying card's tier (gold, 10% off) is in the prices: 2 x 45.00
+    assert order["total"] == 9000 and order["tickets"][0]["price"] == 4500
+    assert {p["method"]: p["amount"] for p in order["payments"]} == {"wallet": 4000, "voucher": 2000, "cash": 3000}
+    assert wallet.query(a, "C1")["balances"]["main"] == 2000  # net: the card is not discounted twice
     with pytest.raises(SaleRefused, match="Voucher"):
         sales.sell(a, session_code="S1", key=key(), lines=[{"seat_id": seats[("2", "7")], "ticket_type": "CHILD"}],
                    payments=[{"method": "voucher", "amount": 2000, "reference": voucher["code"]},
@@ -178,10 +180,10 @@ def test_card_and_voucher_tenders_and_refund_to_the_card(world) -> None:
     # the card cannot pay more than it holds: nothing of the order stays
     with pytest.raises(Exception):
         sales.sell(a, session_code="S1", key=key(), lines=[{"seat_id": seats[("2", "8")], "ticket_type": "ADULT"}],
-                   payments=[{"method": "wallet", "amount": 5000, "reference": "C1"}])
+                   payments=[{"method": "wallet", "amount": 4500, "reference": "C1"}])
     assert sales.seat_states(a, "S1")["states"][seats[("2", "8")]] == "free"
     sales.refund(a, serials=[order["tickets"][0]["serial"]], key=key())
-    assert wallet.query(a, "C1")["balances"]["main"] == 6000  # the card's part came back to the card
+    assert wallet.query(a, "C1")["balances"]["main"] == 6000  # the card's 40.00 came back to the card
     ledger_clean(uow)
 
 
