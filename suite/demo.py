@@ -101,6 +101,7 @@ def seed(app: Any) -> list[str]:
                 app.identity.bind_card(actor, username, OPERATOR_CARD)
                 done.append(f"operator card {OPERATOR_CARD} for cashier")
     done += _seed_wallet(app, actor)
+    done += _seed_tickets(app, actor)
     return done
 
 
@@ -140,6 +141,50 @@ def _seed_wallet(app: Any, actor: Any) -> list[str]:
             wallet.top_up(actor, card_no=number, key=f"demo-topup-{number}", amount=amount)
     return ["card types GOLD, SILVER, GROUP, STAFF; evening discount",
             "cards " + ", ".join(f"{n} (chip {u})" for n, u, *_ in DEMO_CARDS)]
+
+
+def _seed_tickets(app: Any, actor: Any) -> list[str]:
+    """A cinema hall (12 x 18, VIP back rows, an aisle, wheelchair places), three films and
+    today's sessions from now on, ticket types, prices and a matinee offer (once)."""
+    from plugins.tickets.offers import OffersService
+    from plugins.tickets.setup import SetupService
+    from suite.errors import Conflict
+
+    if "tickets" not in {m.id for m in app.plugins.active_manifests()}:
+        return []
+    setup = SetupService.from_app(app)
+    try:
+        setup.add_hall(actor, code="H1", name="Hall 1", venue_code=app.settings.terminal.venue_code)
+    except Conflict:
+        return []  # seeded before
+    rows, columns = 12, 18
+    setup.create_seat_map(actor, hall="H1", name="Standard", rows=rows, columns=columns, zone="STD",
+                          zone_name="Stalls", row_style="numbers")
+    setup.add_zone(actor, hall="H1", name="Standard", code="VIP", zone_name="VIP", colour="#d4a017")
+    setup.edit_seats(actor, hall="H1", name="Standard", remove=[(r, 9) for r in range(rows)] + [(0, 0), (0, 17)],
+                     zone="VIP", zone_cells=[(r, c) for r in (rows - 2, rows - 1) for c in range(columns)],
+                     kind="wheelchair", kind_cells=[(rows - 3, 0), (rows - 3, 17)])
+    for code, name, category in (("ADULT", "Adult", "adult"), ("CHILD", "Child", "child"),
+                                 ("SENIOR", "Senior", "senior"), ("STUDENT", "Student", "student")):
+        setup.add_ticket_type(actor, code=code, name=name, category=category)
+    setup.add_price_plan(actor, code="STD", name="Standard")
+    for code, price in (("ADULT", 5000), ("CHILD", 3000), ("SENIOR", 3000), ("STUDENT", 3500)):
+        setup.set_price(actor, plan="STD", ticket_type=code, price=price)
+    setup.set_price(actor, plan="STD", ticket_type="ADULT", price=8000, zone="VIP")
+    films = (("RIVER", "The River", "A", 110), ("STARS", "Under the Stars", "B", 95), ("LION", "Lion Mountain", "B", 125))
+    for code, title, grade, minutes in films:
+        setup.add_programme(actor, code=code, title=title, kind="film", grade=grade, duration_minutes=minutes)
+    OffersService.from_app(app).add_offer(actor, code="MATINEE", kind="time_slot", multiplier_bp=8000,
+                                          start="10:00", end="14:00")
+    zone = setup.settings.zone
+    now = dt.datetime.now(zone)
+    first = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+    for n in range(6):
+        code, title, grade, minutes = films[n % len(films)]
+        setup.add_session(actor, code=f"S{n + 1}", programme=code, hall="H1", seat_map="Standard", plan="STD",
+                          starts_at=first + dt.timedelta(hours=2 * n), state="on_sale")
+    return ["hall H1 (VIP rows, aisle), films, ticket types, prices, a matinee offer, 6 sessions from "
+            + first.strftime("%H:%M")]
 
 
 def main(argv: list[str] | None = None) -> int:
