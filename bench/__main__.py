@@ -7,7 +7,8 @@ import platform
 import os
 
 from bench import (bench_cards, bench_cli, bench_gates, bench_ledger, bench_printer, bench_purse, bench_reports,
-                   bench_seatmap, bench_ui, bench_wallet, bench_wallet_ui)
+                   bench_seatmap, bench_tickets, bench_ui, bench_wallet,
+                   bench_wallet_ui)
 
 
 def main() -> None:
@@ -21,6 +22,8 @@ def main() -> None:
     bench_ledger.main(["--quick"] if args.quick else [])
     print("\n== Card wallet")
     bench_wallet.main(["--quick"] if args.quick else [])
+    print("\n== Box office (sale, sell-out, code verification)")
+    bench_tickets.main(["--quick"] if args.quick else [])
     print("\n== Reports: ledger journal of 1,000,000 lines (50,000 with --quick)")
     bench_reports.main(["--quick"] if args.quick else [])
     print("\n== Card readers through pcscd (virtual card lab)")

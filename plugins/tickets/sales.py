@@ -163,6 +163,23 @@ class SalesService(TicketsCore):
                             seats=[str(s.id) for s in locked])
         return sorted(seats, key=lambda s: (s.grid_row, s.grid_col))
 
+    def _not_taken(self, session: Session, show: ShowSession, lines: Sequence[Mapping[str, Any]], token: str) -> None:
+        """Refuse at once a sale whose seats someone else holds or bought (the claim's INSERT
+        stays the real guard: this only spares a doomed order its pricing and signing)."""
+        try:
+            ids = [uuid.UUID(str(line["seat_id"])) for line in lines]
+        except (KeyError, ValueError):
+            return  # the full check reports it
+        now = self.now()
+        claims = session.execute(select(SeatClaim.seat_id, SeatClaim.kind, SeatClaim.hold_token, SeatClaim.expires_at)
+                                 .where(SeatClaim.session_id == show.id, SeatClaim.seat_id.in_(ids))).all()
+        taken = [seat_id for seat_id, kind, holder, expires in claims
+                 if kind == "sold" or (expires is not None and expires > now and not (token and holder == token))]
+        if taken:
+            seats = session.scalars(select(Seat).where(Seat.id.in_(taken))).all()
+            raise SeatTaken(_("Already taken: {seats}.").format(seats=", ".join(_label(s) for s in seats)),
+                            seats=[str(i) for i in taken])
+
     def _claim(self, session: Session, show: ShowSession, seats: list[Seat], *, kind: str, token: str,
                expires_at: dt.datetime | None, tickets: Mapping[uuid.UUID, uuid.UUID] | None = None) -> None:
         """Claim the seats: sweep expired holds and this terminal's own, refuse the rest if any is
@@ -265,8 +282,9 @@ class SalesService(TicketsCore):
             existing = session.scalars(select(Order).where(Order.idempotency_key == key)).one_or_none()
             if existing is not None:
                 return self._order_dict(session, existing, replayed=True)
-            show = self._session(session, session_code, lock=True)
+            show = self._session(session, session_code)
             self._sellable(show)
+            self._not_taken(session, show, lines, hold_token)  # cheap, before pricing and signing
             card = next((t["reference"] for t in tenders if t["method"] == "wallet"), "")
             priced = self._price_lines(session, show, lines, card)  # the paying card's tier applies
             total = sum(p.price for p in priced)
@@ -290,8 +308,9 @@ class SalesService(TicketsCore):
             self._audit(session, actor, "tickets.sell", order.number,
                         {"session": show.code, "total": total, "tickets": [t.serial for t in tickets],
                          "payments": [{k: t[k] for k in ("method", "amount", "reference")} for t in tenders]})
+            result = self._order_dict(session, order)  # before the commit: no second transaction
             uow.commit()
-            return self._order_dict(session, order)
+            return result
 
     def _signer(self) -> TicketSigner:
         if self.secrets is None:
