@@ -608,23 +608,35 @@ class SalesService(TicketsCore):
         return order
 
     def _order_dict(self, session: Session, order: Order, *, replayed: bool = False) -> dict[str, Any]:
+        memo: dict[tuple[type, Any], Any] = {(Order, order.id): order}
         tickets = session.scalars(select(Ticket).where(Ticket.order_id == order.id).order_by(Ticket.created_at)).all()
         payments = session.scalars(select(Payment).where(Payment.order_id == order.id, Payment.amount != 0)).all()
         return {"order": order.number, "state": order.state, "replayed": replayed, "total": order.total,
                 "list_total": order.list_total, "cashier": order.cashier, "channel": order.channel,
                 "paid_at": order.paid_at.isoformat() if order.paid_at else None,
-                "tickets": [self._ticket_dict(session, t) for t in tickets],
+                "tickets": [self._ticket_dict(session, t, memo) for t in tickets],
                 "payments": [{"method": p.method, "amount": p.amount, "reference": p.reference} for p in payments]}
 
-    def _ticket_dict(self, session: Session, ticket: Ticket) -> dict[str, Any]:
-        """What a ticket face prints (docs/tickets-faces.md lists the keys)."""
-        show = session.get(ShowSession, ticket.session_id) if ticket.session_id else None
-        programme = session.get(Programme, show.programme_id) if show else None
-        hall = session.get(Hall, show.hall_id) if show else None
+    def _ticket_dict(self, session: Session, ticket: Ticket,
+                     memo: dict[tuple[type, Any], Any] | None = None) -> dict[str, Any]:
+        """What a ticket face prints (docs/tickets-faces.md lists the keys). ``memo`` keeps the
+        rows tickets of one order share (session, programme, hall, type...)."""
+        memo = {} if memo is None else memo
+
+        def get(model: type, key: Any) -> Any:
+            if key is None:
+                return None
+            if (model, key) not in memo:
+                memo[(model, key)] = session.get(model, key)
+            return memo[(model, key)]
+
+        show = get(ShowSession, ticket.session_id)
+        programme = get(Programme, show.programme_id) if show else None
+        hall = get(Hall, show.hall_id) if show else None
         seat = session.get(Seat, ticket.seat_id) if ticket.seat_id else None
-        zone = session.get(Zone, seat.zone_id) if seat and seat.zone_id else None
-        ticket_type = session.get_one(TicketType, ticket.ticket_type_id)
-        order = session.get_one(Order, ticket.order_id)
+        zone = get(Zone, seat.zone_id) if seat else None
+        ticket_type = get(TicketType, ticket.ticket_type_id)
+        order = get(Order, ticket.order_id)
         local = show.starts_at.astimezone(self.settings.zone) if show else None
         return {"serial": ticket.serial, "state": ticket.state, "code": ticket.code, "order": order.number,
                 "venue": show.venue_code if show else order.venue_code, "hall": hall.code if hall else "",
