@@ -34,6 +34,8 @@ PERMISSIONS: tuple[Permission, ...] = (
 )
 
 _CATALOGUE = "plugins.tickets.cli_catalogue:"
+_PARTNERS = "plugins.tickets.cli_partners:"
+_DISTRIBUTOR_HELP = N_("distributors: add, edit, list, show, discount, topup, book, queue, approve, reject, reconcile")
 CLI_COMMANDS: tuple[CliCommand, ...] = (
     CliCommand("hall", N_("halls and their first seat map: add, list"), configure=_CATALOGUE + "configure_hall", run=_CATALOGUE + "run",
                permission="tickets.view"),
@@ -60,6 +62,10 @@ CLI_COMMANDS: tuple[CliCommand, ...] = (
     CliCommand("face", N_("ticket face templates: add, edit, list, show, preview"),
                configure="plugins.tickets.cli_counter:configure_face", run="plugins.tickets.cli_counter:run",
                permission="tickets.view"),
+    CliCommand("distributor", _DISTRIBUTOR_HELP, configure=_PARTNERS + "configure_distributor", run=_PARTNERS + "run",
+               permission="tickets.view"),
+    CliCommand("redeem", N_("redemption codes: issue, import, list, pickup, void"),
+               configure=_PARTNERS + "configure_redeem", run=_PARTNERS + "run", permission="tickets.redeem"),
     CliCommand("voucher", N_("cash vouchers for the box office"),
                configure="plugins.tickets.cli_sales:configure_voucher", run="plugins.tickets.cli_sales:run",
                permission="tickets.sell"),
@@ -68,6 +74,8 @@ CLI_COMMANDS: tuple[CliCommand, ...] = (
 TABS: tuple[TabSpec, ...] = (
     TabSpec("tickets.seatmaps", N_("Seat maps"), factory="plugins.tickets.ui.editor:build_tab",
             permission="tickets.setup", order=130),
+    TabSpec("tickets.kiosk", N_("Ticket pickup"), factory="plugins.tickets.ui.kiosk:build_tab",
+            permission="tickets.redeem", order=160),
 )
 
 REPORTS: tuple[ReportDecl, ...] = (
@@ -77,6 +85,8 @@ REPORTS: tuple[ReportDecl, ...] = (
                permission="tickets.view"),
     ReportDecl("tickets.session_occupancy", N_("Session occupancy"),
                spec="plugins.tickets.reports:SESSION_OCCUPANCY", permission="tickets.view"),
+    ReportDecl("tickets.distributor_reconciliation", N_("Distributor reconciliation"),
+               spec="plugins.tickets.distributors:RECONCILIATION", permission="tickets.distributors"),
 )
 
 

@@ -459,7 +459,11 @@ class SalesService(TicketsCore):
                     "tickets": [t.serial for t in tickets]}
 
     def _pay_back(self, session: Session, actor: Actor, order: Order, amount: int, key: str) -> None:
-        """``amount`` back by the order's own tenders, cards first, then cash (vouchers too)."""
+        """``amount`` back by the order's own tenders: a distributor's or partner's account, cards,
+        then cash (vouchers too)."""
+        from plugins.tickets.distributors import pay_back_partner  # distributors imports this module
+
+        amount -= pay_back_partner(session, actor, order, amount, key, self._shift_id(session, actor))
         paid = session.scalars(select(Payment).where(Payment.order_id == order.id)).all()
         by_card: dict[str, int] = {}
         for payment in paid:
