@@ -429,13 +429,56 @@ class OfflineConsume:
             if landed is not None:
                 return self._queue(actor, key, state, landed, device)
             cached = self._admit(actor, state)
-            card_type = self.spool.card_type(cached.type_code)
-            assert card_type is not None
+            card_type = self._cached_type(cached)
             plan = self._plan(state, cached, card_type, amount=amount, counts=counts, category=category)
             self.spool.begin_write(key, state, state.value - plan["charged"], plan)
             written = self.card_format.write(card, new_value=state.value - plan["charged"], amount=-plan["charged"],
                                              terminal=self.label, time=self._clock())
             return self._queue(actor, key, written, {**plan, "value_before": state.value}, device)
+
+    def inspect(self, actor: Actor, card: Any) -> dict[str, Any]:
+        """A card presented while the database is unreachable: the chip read and checked as a
+        consume would (the same refusals, a clone, rollback or fork blacklisted here at once),
+        nothing written. Returns what the terminal knows of the card (``offline = True``: the
+        cached number, UID, type, kind, status and expiry; no balances, no holder), its purse
+        (``purse``) and what it may still pay offline here (``allowance``)."""
+        with self._lock:
+            state = self._read(actor, card)
+            cached = self._admit(actor, state)
+        card_type = self._cached_type(cached)
+        return {"card_no": cached.card_no, "uid": cached.uid or state.uid_hex, "type": cached.type_code,
+                "type_name": None, "kind": card_type.kind, "category": card_type.category, "status": cached.status,
+                "holder_name": None, "holder_phone": None,
+                "expires_on": cached.expires_on.isoformat() if cached.expires_on else None,
+                "counter": state.counter, "balances": {}, "offline": True, "purse": state_dict(state),
+                "allowance": self.allowance(cached.card_no, state.value)}
+
+    def allowance(self, card_no: str, value: int) -> dict[str, Any]:
+        """What card ``card_no`` may still pay offline here with ``value`` on its chip (fen, or
+        counts, after the discount): the least of its offline cap less what it spent offline here
+        (still queued), the terminal's limits and the chip's value."""
+        cached = self.spool.card(card_no)
+        card_type = self.spool.card_type(cached.type_code) if cached is not None else None
+        if cached is None or card_type is None:
+            return {"kind": "value", "cap": 0, "spent": 0, "left": 0, "value": value}
+        spent = self.spool.card_spent(card_no)
+        totals = self.spool.totals()
+        left = min(max(0, card_type.offline_cap - spent), max(0, value))
+        if card_type.kind == "value":
+            left = min(left, max(0, self.settings.offline_terminal_limit - totals["fen"]))
+        if totals["entries"] >= self.settings.offline_max_entries:
+            left = 0
+        return {"kind": card_type.kind, "cap": card_type.offline_cap, "spent": spent, "left": left, "value": value}
+
+    def _cached_type(self, cached: CachedCard) -> CachedType:
+        """The card's type from the cache; a type the cache has not seen yet is refused like an
+        unknown card."""
+        card_type = self.spool.card_type(cached.type_code)
+        if card_type is None:
+            raise CardRefused(_("Card {card} is not known to this terminal: it cannot pay while the database is "
+                                "unreachable.").format(card=cached.card_no), card=cached.card_no,
+                              reason="unknown_offline")
+        return card_type
 
     def _read(self, actor: Actor, card: Any) -> PurseState:
         try:
@@ -756,6 +799,13 @@ class CardTerminal:
 
     def consume(self, actor: Actor, card: Any, *, key: str, amount: int = 0, counts: int = 0,
                 category: str = DEFAULT_CATEGORY, device: str = "") -> dict[str, Any]:
+        """Online ``consume_on_reader``; offline (``offline = True``, queued) when the database
+        cannot be reached. A retry of a payment this terminal took offline (its key is queued,
+        or its chip write was under way) stays offline: it returns the queued payment, or settles
+        the write, never charging twice."""
+        if self.spool.queued(_key(key)) is not None or self.spool.pending(_key(key)) is not None:
+            return self.offline.consume(actor, card, key=key, amount=amount, counts=counts, category=category,
+                                        device=device)
         try:
             result = self.purse.consume_on_reader(actor, card, key=key, amount=amount, counts=counts,
                                                   category=category, device=device)
@@ -771,14 +821,44 @@ class CardTerminal:
         self._remember(actor, result["card_no"], result.get("purse"))
         return result
 
+    def top_up_on_reader(self, actor: Actor, card: Any, *, key: str, amount: int = 0,
+                         counts: int = 0) -> dict[str, Any]:
+        """``PurseService.top_up_on_reader``, the card then noted in the cache. Online only: a
+        top-up needs the database (its error says so when it cannot be reached)."""
+        try:
+            result = self.purse.top_up_on_reader(actor, card, key=key, amount=amount, counts=counts)
+        except CardRefused as exc:
+            self._note_refusal(actor, card, exc)
+            raise
+        self._remember(actor, result["card_no"], result.get("purse"))
+        return result
+
     def sync_on_tap(self, actor: Actor, card: Any) -> dict[str, Any]:
         try:
             result = self.purse.sync_on_tap(actor, card)
         except CardRefused as exc:
             self._note_refusal(actor, card, exc)
             raise
-        self.spool.remember(result)
+        self._cache(result, result.get("purse"))
         return result
+
+    def tap(self, actor: Actor, card: Any) -> dict[str, Any]:
+        """A card presented: ``sync_on_tap`` while the database answers (``offline = False``);
+        when it cannot be reached, the chip checked against the spool (``OfflineConsume.inspect``,
+        ``offline = True``, with what the card may still pay offline)."""
+        try:
+            result = self.sync_on_tap(actor, card)
+        except Exception as exc:  # noqa: BLE001 - only "database down" goes offline
+            if not database_down(exc):
+                raise
+            log.warning("database unreachable, card checked offline: %s", exc)
+            return self.offline.inspect(actor, card)
+        result["offline"] = False
+        return result
+
+    def allowance(self, card_no: str, value: int) -> dict[str, Any]:
+        """What the card may still pay offline here (``OfflineConsume.allowance``)."""
+        return self.offline.allowance(card_no, value)
 
     def _remember(self, actor: Actor, card_no: str, purse: dict[str, Any] | None) -> None:
         try:
@@ -786,7 +866,16 @@ class CardTerminal:
         except Exception as exc:  # noqa: BLE001 - the cache is refreshed again at the next drain
             log.info("could not refresh card %s in the offline cache: %s", card_no, exc)
             return
+        self._cache(card, purse)
+
+    def _cache(self, card: dict[str, Any], purse: dict[str, Any] | None) -> None:
+        """Note one card in the cache; a card type the cache lacks brings a whole refresh."""
         self.spool.remember({**card, "purse": purse})
+        if self.spool.card_type(str(card["type"])) is None:
+            try:
+                self.refresh()
+            except Exception as exc:  # noqa: BLE001 - refreshed again at the next drain
+                log.info("could not refresh the offline cache: %s", exc)
 
     def _note_refusal(self, actor: Actor, card: Any, exc: CardRefused) -> None:
         """A clone refused online goes on this terminal's blacklist at once; if the database

@@ -1,6 +1,6 @@
 """Shared fixtures of the plugin tests: a CLI site licensed for the wallet, and for the purse
 tests a reader on the card lab (``card_lab`` and ``lab`` come from ``tests/conftest.py``) with
-the helpers both purse modules use (``from tests.plugins.conftest import present, ...``)."""
+the functions both purse modules use (``from tests.plugins.conftest import present, ...``)."""
 
 from __future__ import annotations
 

@@ -7,13 +7,6 @@ payment once, reports forks and over-spends, and replays harmlessly."""
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
-import subprocess
-import tempfile
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,154 +14,30 @@ from typing import Any
 import pytest
 from babel.messages.extract import extract_from_file
 from babel.messages.pofile import read_po
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 import plugins.wallet as wallet_plugin
 from devices.cardformat import CardFormat, CardRemoved
-from devices.lab.control import LabClient
-from devices.lab.paths import LabPaths
-from devices.lab.runtime import OWNER_FILE, PRIVATE_PREFIX, LabRuntime, private_lab
 from plugins.wallet.core import CardRefused, InsufficientBalance
 from plugins.wallet.models import CardEvent, PurseRecord
 from plugins.wallet.offline import SCHEMA_VERSION, CardTerminal, OfflineConsume, OfflineSpool, drain, upload_entry
 from plugins.wallet.purse import PurseService
 from plugins.wallet.settings import WalletSettings
-from suite.audit.models import AuditEvent
 from suite.db.engine import create_database_engine
 from suite.db.migrate import upgrade
 from suite.db.schema import create_schema
 from suite.db.uow import UnitOfWorkFactory
-from suite.device_host import DeviceConfig
 from suite.identity.actor import Actor
 from suite.identity.service import IdentityService
-from suite.ledger import check
-from suite.ledger.models import Entry
-from tests.pgserver import PostgresServer
+from tests.cardlab import LabHandle
+from tests.plugins.conftest import (
+    MAC_KEY, MASTER, actor, entries, key, ledger_ok, present, security, take_off,
+)
 
-MASTER = bytes.fromhex("000102030405060708090A0B0C0D0E0F")
-MAC_KEY = bytes.fromhex("F0E1D2C3B4A5968778695A4B3C2D1E0F")
-EVERY = frozenset(p.id for p in wallet_plugin.PERMISSIONS)
-CARD_WAIT = 5.0
 ROOT = Path(__file__).resolve().parents[2]
 
 
-# ---------------------------------------------------------------- the card lab (real pcscd)
-
-
-class Lab:
-    def __init__(self, runtime: LabRuntime) -> None:
-        self.client = LabClient(runtime.paths.control_socket)
-        self.reader_names = runtime.config.reader_names()
-
-    def call(self, op: str, **params: Any) -> Any:
-        return self.client.call(op, **params)
-
-    @staticmethod
-    def new_uid() -> str:
-        return "04" + secrets.token_hex(3).upper()
-
-
-def _lab_of_this_process() -> Path | None:
-    """The private lab this process already runs: pcsc-lite reads its socket name once per process."""
-    for folder in Path(tempfile.gettempdir()).glob(PRIVATE_PREFIX + "*"):
-        try:
-            owner = int((folder / OWNER_FILE).read_text())
-        except (OSError, ValueError):
-            continue
-        if owner == os.getpid() and LabClient(LabPaths(folder).control_socket).running():
-            return folder
-    return None
-
-
-@pytest.fixture(scope="session")
-def card_lab() -> Iterator[Lab]:
-    folder = _lab_of_this_process()
-    if folder is not None:
-        yield Lab(LabRuntime(folder))
-        return
-    with private_lab() as runtime:
-        yield Lab(runtime)
-
-
-@pytest.fixture
-def lab(card_lab: Lab) -> Iterator[Lab]:
-    yield card_lab
-    for reader in range(len(card_lab.reader_names)):
-        card_lab.call("remove", reader=reader)
-
-
-@pytest.fixture
-def reader(lab: Lab) -> Iterator[Any]:
-    from devices.pcsc import open_reader
-
-    device = open_reader(DeviceConfig("reader-1", "pcsc-reader", {"reader": lab.reader_names[0]}), lambda _e: None)
-    device.start()
-    deadline = time.monotonic() + 10
-    while device.reader_name is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield device
-    device.stop()
-
-
-def wait_card(reader: Any, uid: str) -> Any:
-    deadline = time.monotonic() + CARD_WAIT
-    while time.monotonic() < deadline:
-        card = reader.current_card()
-        if card is not None and card.uid_hex == uid:
-            return card
-        time.sleep(0.02)
-    raise AssertionError(f"card {uid} not on the reader within {CARD_WAIT} s")
-
-
-def take_off(lab: Lab, reader: Any) -> None:
-    lab.call("remove", reader=0)
-    deadline = time.monotonic() + CARD_WAIT
-    while reader.current_card() is not None and time.monotonic() < deadline:
-        time.sleep(0.02)
-
-
-def present(lab: Lab, reader: Any, uid: str | None = None, *, name: str | None = None) -> Any:
-    take_off(lab, reader)
-    uid = uid or lab.new_uid()
-    lab.call("insert", reader=0, uid=None if name else uid, name=name)
-    return wait_card(reader, uid)
-
-
-# ---------------------------------------------------------------- a PostgreSQL server of our own
-
-
-def pg_stop(server: PostgresServer) -> None:
-    """Stop the server, keeping its data (``PostgresServer.stop`` deletes it)."""
-    server._pg("pg_ctl", "-D", str(server.root / "data"), "-m", "fast", "-w", "stop")
-
-
-def pg_start(server: PostgresServer) -> None:
-    opts = f"-p {server.port} -k {server.root} -c listen_addresses=127.0.0.1 -c fsync=on"
-    server._pg("pg_ctl", "-D", str(server.root / "data"), "-o", opts, "-l", str(server.root / "log"), "-w", "start")
-
-
-@pytest.fixture
-def own_pg() -> Iterator[PostgresServer]:
-    """A server for this test alone: stopping it leaves the session's server alone."""
-    server = PostgresServer.start()
-    yield server
-    try:
-        pg_start(server)
-    except subprocess.CalledProcessError:
-        pass  # already running
-    server.stop()
-
-
 # ---------------------------------------------------------------- the wallet
-
-
-def actor(*permissions: str, name: str = "cashier") -> Actor:
-    return Actor(user_id=uuid.uuid4(), username=name, display_name=name,
-                 permissions=frozenset(permissions) if permissions else EVERY)
-
-
-def key() -> str:
-    return f"test-{uuid.uuid4()}"
 
 
 def make_purse(url: str, *, terminal: str = "T01", **settings: Any) -> PurseService:
@@ -187,7 +56,7 @@ def sqlite_purse(tmp_path: Path) -> Iterator[PurseService]:
     purse._uow.engine.dispose()
 
 
-def gold_card(purse: PurseService, a: Actor, lab: Lab, reader: Any, card_no: str, *, top_up: int = 10000,
+def gold_card(purse: PurseService, a: Actor, lab: LabHandle, reader: Any, card_no: str, *, top_up: int = 10000,
               create_type: bool = True) -> Any:
     """A gold card (10 % off, 50.00 offline cap) personalised, issued and topped up on the reader."""
     if create_type:
@@ -201,24 +70,6 @@ def gold_card(purse: PurseService, a: Actor, lab: Lab, reader: Any, card_no: str
 def total(purse: PurseService, card_no: str) -> int:
     balances = purse.query(actor(), card_no)["balances"]
     return int(balances["main"] + balances["gift"])
-
-
-def entries(purse: PurseService) -> int:
-    with purse._uow.read() as uow:
-        return int(uow.session.scalar(select(func.count()).select_from(Entry)))
-
-
-def ledger_ok(purse: PurseService) -> None:
-    with purse._uow.read() as uow:
-        result = check(uow.session)
-    assert result.ok, result.problems
-
-
-def security(purse: PurseService, target: str) -> list[dict[str, Any]]:
-    with purse._uow.read() as uow:
-        rows = uow.session.scalars(select(AuditEvent).where(AuditEvent.kind == "security",
-                                                            AuditEvent.target == target)).all()
-        return [{"action": r.action, **json.loads(r.details)} for r in rows]
 
 
 # ---------------------------------------------------------------- the spool file
@@ -258,7 +109,7 @@ def test_offline_on_postgresql_caps_limits_drain_and_replay(lab, reader, own_pg,
     assert terminal.refresh()["cards"] == 2
     online = entries(purse)
 
-    pg_stop(own_pg)
+    own_pg.pause()
     card_a = present(lab, reader, uid_a)
     first = terminal.consume(a, card_a, key="off-1", amount=3000)                # 10 % off: 27.00
     assert first["offline"] and first["charged"] == 2700 and first["purse"]["value"] == 7300
@@ -280,7 +131,7 @@ def test_offline_on_postgresql_caps_limits_drain_and_replay(lab, reader, own_pg,
     assert full.value.details["reason"] == "offline_limit"
     assert terminal.status()["entries"] == 3 and terminal.status()["total"] == 7200
 
-    pg_start(own_pg)
+    own_pg.resume()
     # a crash between the post and the dequeue: the entry is posted, still queued
     upload_entry(purse, a, spool.entries()[0])
     report = terminal.drain(a)
@@ -310,7 +161,7 @@ def test_card_pulled_during_an_offline_write_is_settled_by_the_retry(lab, reader
     with sqlite_purse._uow.read() as uow:
         spool.refresh(uow.session)
     stall = OfflineConsume(spool, sqlite_purse.card_format, venue_code="HQ", terminal_code="S01")
-    lab.call("tear", reader=0, after=4, writes_only=True, apply=True)          # the value landed, its answer did not
+    lab.tear(after=4, apply=True)          # the value landed, its answer did not
     with pytest.raises(CardRemoved):
         stall.consume(a, card, key="torn", amount=1000)
     assert spool.status()["entries"] == 0
@@ -320,6 +171,35 @@ def test_card_pulled_during_an_offline_write_is_settled_by_the_retry(lab, reader
     assert CardFormat(MASTER, MAC_KEY).read(card).value == 9100
     report = drain(sqlite_purse, spool, a)
     assert report["posted"] == 1 and total(sqlite_purse, "8800000301") == 9100
+    spool.close()
+
+
+def test_terminal_tap_inspect_allowance_and_an_offline_retry(lab, reader, sqlite_purse, tmp_path) -> None:
+    """What the cashier panel uses: the tap notes the card (and its type) in a fresh cache; the
+    offline check of a card writes nothing and says what it may still pay offline; a retry of a
+    payment taken offline stays offline once the database is back, and is posted once."""
+    a = actor()
+    card = gold_card(sqlite_purse, a, lab, reader, "8800000701")               # 100.00, cap 50.00
+    spool = OfflineSpool(tmp_path / "counter.db")
+    terminal = CardTerminal(sqlite_purse, spool)
+    tapped = terminal.tap(a, card)
+    assert tapped["offline"] is False and tapped["purse"]["in_step"] and not tapped["purse"]["written"]
+    assert spool.card("8800000701") is not None and spool.card_type("GOLD") is not None
+    seen = terminal.offline.inspect(a, card)
+    assert seen["offline"] and seen["card_no"] == "8800000701" and seen["status"] == "active"
+    assert seen["balances"] == {} and seen["purse"]["value"] == 10000 and seen["purse"]["counter"] == 1
+    assert seen["allowance"] == {"kind": "value", "cap": 5000, "spent": 0, "left": 5000, "value": 10000}
+    assert CardFormat(MASTER, MAC_KEY).read(card).counter == 1                  # nothing written
+
+    paid = terminal.offline.consume(a, card, key="counter-1", amount=3000)     # taken while the database was away
+    assert paid["offline"] and terminal.allowance("8800000701", paid["purse"]["value"])["left"] == 2300
+    before = entries(sqlite_purse)
+    again = terminal.consume(a, card, key="counter-1", amount=3000)            # the retry, the database back
+    assert again["offline"] and again["replayed"] and entries(sqlite_purse) == before
+    assert CardFormat(MASTER, MAC_KEY).read(card).value == 7300
+    assert terminal.drain(a)["posted"] == 1 and total(sqlite_purse, "8800000701") == 7300
+    assert terminal.tap(a, card)["purse"]["in_step"]
+    ledger_ok(sqlite_purse)
     spool.close()
 
 
@@ -340,7 +220,7 @@ def test_two_terminals_admitting_the_same_counter_is_a_fork(lab, reader, sqlite_
         stalls.append((spool, OfflineConsume(spool, sqlite_purse.card_format, venue_code="HQ",
                                              terminal_code=f"S{number}")))
     take_off(lab, reader)
-    lab.call("clone", name=uid, magic=True)
+    lab.clone(uid, magic=True)
     card = present(lab, reader, uid)
     one = stalls[0][1].consume(a, card, key="stall-1", amount=2000)
     clone = present(lab, reader, uid, name=uid + ".magic")
@@ -387,7 +267,7 @@ def test_offline_refusals_rollback_and_blacklist(lab, reader, sqlite_purse, tmp_
     a = actor()
     card = gold_card(sqlite_purse, a, lab, reader, "8800000601")
     uid = card.uid_hex
-    old = lab.call("dump", reader=0)["card"]
+    old = lab.dump()
     spool = OfflineSpool(tmp_path / "stall.db")
     stall = OfflineConsume(spool, sqlite_purse.card_format, venue_code="HQ", terminal_code="S01")
     with pytest.raises(CardRefused) as unknown:                                 # nothing cached yet
@@ -396,7 +276,7 @@ def test_offline_refusals_rollback_and_blacklist(lab, reader, sqlite_purse, tmp_
     with sqlite_purse._uow.read() as uow:
         spool.refresh(uow.session)
     stall.consume(a, card, key=key(), amount=1000)
-    lab.call("restore", name=uid, card=old)                                     # rolled back to counter 1
+    lab.restore(uid, old)                                     # rolled back to counter 1
     take_off(lab, reader)
     card = present(lab, reader, uid)
     with pytest.raises(CardRefused) as rolled:
@@ -423,9 +303,12 @@ def test_offline_refusals_rollback_and_blacklist(lab, reader, sqlite_purse, tmp_
 
 def test_every_purse_message_has_a_translation() -> None:
     """Each message of the purse and the offline spool, and each message the CLI's card
-    actions added, is translated in plugins/wallet/locale/purse.po or in the suite's catalogue."""
-    with (ROOT / "plugins/wallet/locale/purse.po").open("rb") as fh:
-        ours = {m.id: m.string for m in read_po(fh) if m.id}
+    actions added, is translated in the suite's catalogue or in a catalogue of the wallet's own
+    (plugins/wallet/locale/*.po, kept there until merged into the suite's)."""
+    ours: dict[str, str] = {}
+    for path in sorted((ROOT / "plugins/wallet/locale").glob("*.po")):
+        with path.open("rb") as fh:
+            ours.update({m.id: m.string for m in read_po(fh) if m.id and isinstance(m.id, str)})
     with (ROOT / "suite/locale/zh_CN/LC_MESSAGES/venue_suite.po").open("rb") as fh:
         suite = {m.id: m.string for m in read_po(fh) if m.id}
     keywords = {"_": None, "N_": None}
@@ -436,4 +319,4 @@ def test_every_purse_message_has_a_translation() -> None:
             if not (ours.get(message) or suite.get(message)):
                 missing.append(message)
     assert not missing, missing
-    assert all(text for text in ours.values()), "empty translations in purse.po"
+    assert all(text for text in ours.values()), "empty translations in plugins/wallet/locale"

@@ -7,143 +7,29 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import secrets
-import tempfile
-import time
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from devices.cardformat import CardFormat, ForeignCard, TamperedCard
-from devices.lab.control import LabClient
-from devices.lab.paths import LabPaths
-from devices.lab.runtime import OWNER_FILE, PRIVATE_PREFIX, LabRuntime, private_lab
-from plugins.wallet import PERMISSIONS
 from plugins.wallet.core import CardRefused, InsufficientBalance
 from plugins.wallet.models import Card, CardEvent, PurseRecord
 from plugins.wallet.offline import OfflineConsume, OfflineSpool
 from plugins.wallet.purse import PurseService, terminal_label
-from suite.audit.models import AuditEvent
 from suite.db.migrate import upgrade
-from suite.device_host import DeviceConfig
 from suite.errors import PermissionDenied
 from suite.identity.actor import Actor
 from suite.identity.service import IdentityService
-from suite.ledger import check
 from suite.ledger.models import Entry
+from tests.plugins.conftest import (
+    MAC_KEY, MASTER, actor, entries, key, ledger_ok, present, security, take_off, wait_card,
+)
 
 import plugins.wallet as wallet_plugin
 
-MASTER = bytes.fromhex("000102030405060708090A0B0C0D0E0F")
-MAC_KEY = bytes.fromhex("F0E1D2C3B4A5968778695A4B3C2D1E0F")
-EVERY = frozenset(p.id for p in PERMISSIONS)
-CARD_WAIT = 5.0
-
-
-# ---------------------------------------------------------------- the card lab (real pcscd)
-
-
-class Lab:
-    """The lab's control socket: virtual cards on the readers, dumps, clones, restores."""
-
-    def __init__(self, runtime: LabRuntime) -> None:
-        self.client = LabClient(runtime.paths.control_socket)
-        self.reader_names = runtime.config.reader_names()
-
-    def call(self, op: str, **params: Any) -> Any:
-        return self.client.call(op, **params)
-
-    @staticmethod
-    def new_uid() -> str:
-        return "04" + secrets.token_hex(3).upper()
-
-    def clear(self) -> None:
-        for reader in range(len(self.reader_names)):
-            self.call("remove", reader=reader)
-
-
-def _lab_of_this_process() -> Path | None:
-    """A private lab this test process already runs (the device tests' one): pcsc-lite reads its
-    socket name once per process, so a second lab could not be reached."""
-    for folder in Path(tempfile.gettempdir()).glob(PRIVATE_PREFIX + "*"):
-        try:
-            owner = int((folder / OWNER_FILE).read_text())
-        except (OSError, ValueError):
-            continue
-        if owner == os.getpid() and LabClient(LabPaths(folder).control_socket).running():
-            return folder
-    return None
-
-
-@pytest.fixture(scope="session")
-def card_lab() -> Iterator[Lab]:
-    folder = _lab_of_this_process()
-    if folder is not None:
-        yield Lab(LabRuntime(folder))
-        return
-    with private_lab() as runtime:
-        yield Lab(runtime)
-
-
-@pytest.fixture
-def lab(card_lab: Lab) -> Iterator[Lab]:
-    yield card_lab
-    card_lab.clear()
-
-
-@pytest.fixture
-def reader(lab: Lab) -> Iterator[Any]:
-    from devices.pcsc import open_reader
-
-    device = open_reader(DeviceConfig("reader-1", "pcsc-reader", {"reader": lab.reader_names[0]}), lambda _e: None)
-    device.start()
-    deadline = time.monotonic() + 10
-    while device.reader_name is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    yield device
-    device.stop()
-
-
-def present(lab: Lab, reader: Any, uid: str | None = None, **insert: Any) -> Any:
-    """Put a card on virtual reader 0 and wait until the driver hands it out."""
-    uid = uid or lab.new_uid()
-    lab.call("insert", reader=0, uid=uid, **insert)
-    return wait_card(reader, uid)
-
-
-def wait_card(reader: Any, uid: str, *, not_this: Any = None) -> Any:
-    """The card with ``uid`` on the reader (a new handle, when ``not_this`` is the old one)."""
-    deadline = time.monotonic() + CARD_WAIT
-    while time.monotonic() < deadline:
-        card = reader.current_card()
-        if card is not None and card.uid_hex == uid and card is not not_this:
-            return card
-        time.sleep(0.02)
-    raise AssertionError(f"card {uid} not on the reader within {CARD_WAIT} s")
-
-
-def take_off(lab: Lab, reader: Any) -> None:
-    lab.call("remove", reader=0)
-    deadline = time.monotonic() + CARD_WAIT
-    while reader.current_card() is not None and time.monotonic() < deadline:
-        time.sleep(0.02)
-
 
 # ---------------------------------------------------------------- the wallet
-
-
-def actor(*permissions: str) -> Actor:
-    return Actor(user_id=uuid.uuid4(), username="cashier", display_name="cashier",
-                 permissions=frozenset(permissions) if permissions else EVERY)
-
-
-def key() -> str:
-    return f"test-{uuid.uuid4()}"
 
 
 @pytest.fixture
@@ -187,24 +73,6 @@ def records(purse: PurseService, card_no: str) -> list[tuple[int, str, int]]:
         rows = uow.session.scalars(select(PurseRecord).where(PurseRecord.card_id == card_id)
                                    .order_by(PurseRecord.counter)).all()
         return [(r.counter, r.source, r.value_after) for r in rows]
-
-
-def entries(purse: PurseService) -> int:
-    with purse._uow.read() as uow:
-        return int(uow.session.scalar(select(func.count()).select_from(Entry)))
-
-
-def security(purse: PurseService, target: str) -> list[dict[str, Any]]:
-    with purse._uow.read() as uow:
-        rows = uow.session.scalars(select(AuditEvent).where(AuditEvent.kind == "security",
-                                                            AuditEvent.target == target)).all()
-        return [{"action": r.action, **json.loads(r.details)} for r in rows]
-
-
-def ledger_ok(purse: PurseService) -> None:
-    with purse._uow.read() as uow:
-        result = check(uow.session)
-    assert result.ok, result.problems
 
 
 def blocked_with(purse: PurseService, card_no: str) -> str:
@@ -256,13 +124,12 @@ def test_tap_syncs_after_a_consume_by_number_and_after_a_pulled_card(lab, reader
     assert not purse.sync_on_tap(gold, card)["purse"]["written"]  # in step: nothing to write
 
     # the card leaves the reader during the purse write: the payment stands, the next tap syncs
-    lab.call("tear", reader=0, after=1, writes_only=True, apply=False)
+    lab.tear(after=1)
     before = entries(purse)
     paid = purse.consume_on_reader(gold, card, key=key(), amount=2000)
     assert entries(purse) == before + 1 and paid["charged"] == 1800
     assert not paid["purse"]["written"] and "tap the card again" in paid["purse"]["notice"]
     uid = card.uid_hex
-    take_off(lab, reader)
     card = present(lab, reader, uid)
     tapped = purse.sync_on_tap(gold, card)
     assert tapped["purse"]["written"] and tapped["purse"]["value"] == 8300 == (
@@ -270,10 +137,9 @@ def test_tap_syncs_after_a_consume_by_number_and_after_a_pulled_card(lab, reader
 
     # this time the value landed but its answer did not: the chip is one write ahead of the
     # records; the write was online (its entry came first), so the next tap accounts for it
-    lab.call("tear", reader=0, after=4, writes_only=True, apply=True)
+    lab.tear(after=4, apply=True)
     paid = purse.consume_on_reader(gold, card, key=key(), amount=1000)
     assert not paid["purse"]["written"]
-    take_off(lab, reader)
     card = present(lab, reader, uid)
     assert fmt.read(card).value == 7400 and fmt.read(card).counter == 4
     purse.top_up(gold, card_no="8800000002", key=key(), amount=1000)           # +10.00 +1.00 by number
@@ -327,7 +193,7 @@ def test_clone_onto_another_uid_is_refused_and_recorded(lab, reader, purse, gold
     original = card.uid_hex
     take_off(lab, reader)
     other = lab.new_uid()
-    lab.call("clone", name=original, to_uid=other, insert=0)
+    lab.clone(original, to_uid=other, insert=0)
     clone = wait_card(reader, other)
     before = entries(purse)
     with pytest.raises(ForeignCard):
@@ -341,7 +207,6 @@ def test_same_number_on_another_chip_is_a_clone(lab, reader, purse, gold, fmt) -
     """A chip that reads as one of our cards but carries another UID than the registered one."""
     card = present(lab, reader)
     issued(purse, gold, card, "8800000004")
-    take_off(lab, reader)
     copy = present(lab, reader)
     fmt.personalise(copy, card_number="8800000004", card_type=1, expires=dt.date(2030, 1, 1), initial_value=50000)
     before = entries(purse)
@@ -363,13 +228,10 @@ def test_magic_clone_spent_after_the_original_moved_on_is_a_fork(lab, reader, pu
     with purse._uow.read() as uow:
         spool.refresh(uow.session)
     take_off(lab, reader)
-    lab.call("clone", name=uid, magic=True)
+    lab.clone(uid, magic=True)
     card = present(lab, reader, uid)
     purse.consume_on_reader(gold, card, key=key(), amount=1000)     # the original moves on: counter 2
-    take_off(lab, reader)
-
-    lab.call("insert", reader=0, name=uid + ".magic")
-    clone = wait_card(reader, uid)
+    clone = present(lab, reader, uid, name=uid + ".magic")
     stall = OfflineConsume(spool, purse.card_format, venue_code="HQ", terminal_code="S09")
     stall.consume(gold, clone, key=key(), amount=2000)               # the clone: counter 2 too, offline
     before = entries(purse)
@@ -386,10 +248,10 @@ def test_restored_dump_is_a_rollback(lab, reader, purse, gold, fmt) -> None:
     card = present(lab, reader)
     issued(purse, gold, card, "8800000006")
     uid = card.uid_hex
-    old = lab.call("dump", reader=0)["card"]                        # 110.00 on the chip, counter 1
+    old = lab.dump()                                                 # 110.00 on the chip, counter 1
     purse.consume_on_reader(gold, card, key=key(), amount=5000)
     purse.consume_on_reader(gold, card, key=key(), amount=5000)
-    lab.call("restore", name=uid, card=old)                          # the attacker writes the old dump back
+    lab.restore(uid, old)                                            # the attacker writes the old dump back
     card = wait_card(reader, uid, not_this=card)
     assert fmt.read(card).value == 11000                             # reads fine on the card alone
     before = entries(purse)
@@ -407,12 +269,12 @@ def test_tampered_dump_is_refused_and_the_card_blacklisted(lab, reader, purse, g
     card = present(lab, reader)
     issued(purse, gold, card, "8800000007")
     uid = card.uid_hex
-    dump = lab.call("dump", reader=0)["card"]
+    dump = lab.dump()
     slot = bytearray.fromhex(dump["blocks"][12])                     # slot B holds the newest record
     slot[5:9] = (99999).to_bytes(4, "big")
     dump["blocks"][12] = slot.hex().upper()
     dump["blocks"][5] = "9F860100607EFEFF9F86010005FA05FA"          # and the value block says 99999
-    lab.call("restore", name=uid, card=dump)
+    lab.restore(uid, dump)
     card = wait_card(reader, uid, not_this=card)
     before = entries(purse)
     with pytest.raises(TamperedCard):
@@ -477,7 +339,7 @@ def test_cli_init_sync_offline_and_rebuild(lab, tmp_path, capsys, monkeypatch) -
 
     ok("cardtype", "add", "GOLD", "Gold", "--discount-bp", "1000")
     uid = lab.new_uid()
-    lab.call("insert", reader=0, uid=uid)
+    lab.insert(uid)
     made = ok("card", "init", "8800000101", "--type", "GOLD", "--holder", "Han Meimei")
     assert made["status"] == "active" and made["uid"] == uid and made["purse"]["counter"] == 0
     again = site.run("--json", "card", "init", "8800000102", "--type", "GOLD")
@@ -491,7 +353,7 @@ def test_cli_init_sync_offline_and_rebuild(lab, tmp_path, capsys, monkeypatch) -
     assert drained["posted"] == 0 and drained["left"] == 0
     nothing = site.run("--json", "card", "rebuild", "8800000101")
     assert nothing.code == 1 and nothing.json["error"] == "conflict"      # the server is not behind
-    lab.call("remove", reader=0)
+    lab.remove()
     missing = site.run("--json", "card", "sync", "--wait", "0.2")
     assert missing.code == 1 and missing.json["error"] == "no_card"
     checked = site.run("--json", "ledger", "check")

@@ -17,6 +17,16 @@ insufficient balance, not accepted here, no permission) are the service's own tr
 messages, shown in red in the panel. After a successful consume or top-up a receipt is printed
 (``plugins.wallet.receipt``); a printing problem is shown with *Reprint* and never touches
 the money.
+
+A card presented on a reader of the window's device host moves its chip too (W6, through the
+terminal of ``plugins.wallet.ui.terminal``): the tap checks the chip against the server (a
+clone, restored dump or fork is refused in red and blacklisted) and brings its purse up to
+date; a consume or top-up posts the entry first, then writes the chip. When the database
+cannot be reached, a consume is taken offline from the chip within the card's offline cap
+(the panel says it is offline and what the card may still pay), queued in the terminal's
+spool, counted in the status bar's *Pending uploads*, and uploaded by itself once the
+database is back. A card typed in by its number moves the server only (the next tap brings
+its chip up to date). A chip that was never personalised is looked up by its UID.
 """
 
 from __future__ import annotations
@@ -31,11 +41,12 @@ from tkinter import ttk
 from typing import Any
 
 from suite.errors import NotFound, SuiteError
-from suite.events import CardPresented
+from suite.events import CardPresented, StatusUpdate
 from suite.i18n import _
 from suite.ui.widgets import ColumnDef, Table, error_text, release_variables
 
 from plugins.wallet import receipt as receipts
+from plugins.wallet.ui import terminal as chips
 from plugins.wallet.ui.display import (BALANCE_TITLES, COUNT_TYPING, MONEY_TYPING, PanelMessage, badge_style,
                                        balance_text, counts_text, ensure_styles, fill_history, history_rows,
                                        kind_title, points_text, refusal_notice, status_title, venue_names,
@@ -47,6 +58,8 @@ QUICK_AMOUNTS = (1000, 2000, 5000, 10000)      # fen
 QUICK_COUNTS = (1, 2, 5, 10)
 CONFIRM_BLOCK_MS = 8000     # the second press of Report lost must come within this
 SIDE_WIDTH = 380            # pixels: the actions column; the card panel takes the rest
+PURSE_CHIP = "mifare_classic"       # the card kind the purse format (devices.cardformat) is written on
+UPLOAD_EVERY_MS = 15000     # how often the offline queue is offered to the database (also when it is back)
 
 
 @dataclass
@@ -58,12 +71,82 @@ class Pending:
     key: str
 
 
+@dataclass(frozen=True)
+class Chip:
+    """The shown card came from this reader: its chip moves with the account."""
+
+    reader: str             # the device id
+    uid: str
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A lookup's answer: the card, its chip (None: by number only) and a refusal to show."""
+
+    card: dict[str, Any]
+    chip: Chip | None = None
+    refusal: BaseException | None = None
+
+
 def find_card(service: Any, actor: Any, uid: str) -> dict[str, Any]:
     """The card whose chip has ``uid`` (``WalletService.find_card``)."""
     finder = getattr(service, "find_card", None)
     if finder is None:
         raise NotFound(_("Cards cannot be looked up by their chip on this system yet: type the card number."))
     return finder(actor, uid=uid)
+
+
+def reader_card(app: Any, chip: Chip, card_no: str) -> Any:
+    """The card ``chip`` on its reader now (off the Tk thread); ``NoCard`` when it left."""
+    from devices.reader import NoCard
+
+    device = chips.chip_reader(app, chip.reader)
+    card = device.current_card() if device is not None else None
+    if card is None or card.uid_hex != chip.uid:
+        raise NoCard(_("Card {card} is no longer on the reader: put it back on the reader and try again.").format(
+            card=card_no), card=card_no)
+    return card
+
+
+def database_down(exc: BaseException) -> bool:
+    from plugins.wallet.purse import database_down as down
+
+    return down(exc)
+
+
+def tap_card(app: Any, service: Any, actor: Any, reader: str, uid: str) -> Shown:
+    """The card ``uid`` presented on ``reader`` (off the Tk thread). A MIFARE Classic card on a
+    reader of the window's device host has its chip read and checked (``CardTerminal.tap``:
+    synced online, or checked against the offline spool when the database cannot be reached);
+    a clone, restored dump or fork is refused, the card blacklisted by the service and shown
+    with the refusal. A card posted by other means, gone already, of another kind (the purse
+    is a MIFARE Classic format), whose chip was never personalised, or presented on a terminal
+    whose keyring holds no card keys is looked up by its UID (``find_card``)."""
+    from devices.cardformat import BlankCard
+
+    from plugins.wallet.core import CardRefused
+
+    device = chips.chip_reader(app, reader)
+    card = device.current_card() if device is not None else None
+    if card is None or card.uid_hex != uid.upper() or getattr(card, "kind", "") != PURSE_CHIP:
+        return Shown(find_card(service, actor, uid))
+    terminal = chips.terminal_of(app)
+    if terminal is None:            # no card keys on this terminal: by the UID, as without a reader
+        return Shown(find_card(service, actor, uid))
+    try:
+        found = terminal.tap(actor, card)
+    except BlankCard:
+        return Shown(find_card(service, actor, uid))
+    except CardRefused as exc:
+        number = exc.details.get("card")
+        if exc.details.get("offline") or not number:
+            raise
+        try:
+            refused = service.query(actor, str(number))
+        except Exception:  # noqa: BLE001 - the refusal is what matters
+            raise exc from None
+        return Shown(refused, None, exc)
+    return Shown(found, Chip(reader, uid.upper()))
 
 
 class CashierTab(ttk.Frame):
@@ -89,6 +172,13 @@ class CashierTab(ttk.Frame):
         self.receipt_failed = False     # the last receipt did not print: Reprint stays on offer
         self.last_result: dict[str, Any] | None = None
         self.shown_at: float | None = None       # perf_counter when the last card was drawn (benchmark)
+        self.chip: Chip | None = None   # the shown card came from a reader: its chip moves too
+        self.looking_up = False         # a lookup is on its way
+        self.online: bool | None = None           # the database, as the last operation or the heartbeat saw it
+        self.allowance: dict[str, Any] | None = None    # what the shown card may still pay offline
+        self.uploading = False
+        self.upload_every_ms = UPLOAD_EVERY_MS
+        self._upload_after: str | None = None
         self._block_armed: str | None = None
         self._typing = "money"          # what the amount field accepts: "money" or "count"
         self._after_ids: list[str] = []
@@ -100,7 +190,9 @@ class CashierTab(ttk.Frame):
         self._show_empty()
         self.set_mode("consume" if self.can_consume or not self.can_topup else "topup")
         context.subscribe(CardPresented, self.on_card_presented)
+        context.subscribe(StatusUpdate, self.on_status)
         self.bind("<Destroy>", self._on_destroy, add="+")
+        self.upload()           # what an earlier session left queued: counted, and uploaded if it can be
 
     # ------------------------------------------------------------------ layout
 
@@ -146,6 +238,12 @@ class CashierTab(ttk.Frame):
         self.type_label.pack(side="left")
         self.validity_label = ttk.Label(line, style="Surface.TLabel")
         self.validity_label.pack(side="left", padx=(14, 0))
+        # offline: the state, what is on the chip and what the card may still pay offline here
+        self.offline_label = ttk.Label(panel, style="WalletOffline.TLabel", anchor="w", justify="left")
+        self.offline_label.grid(row=3, column=0, sticky="ew", pady=(8, 0))
+        self.offline_label.bind("<Configure>", lambda e: self.offline_label.configure(
+            wraplength=max(160, e.width - PanelMessage.MARGIN)))
+        self.offline_label.grid_remove()
         ttk.Separator(panel).grid(row=4, column=0, sticky="ew", pady=(10, 8))
 
         # every balance: main, gift and points on the first line, counts and deposit on the second
@@ -239,6 +337,9 @@ class CashierTab(ttk.Frame):
         self.reprint_button.state(["disabled"])
         self.receipt_message = PanelMessage(side)
         self.receipt_message.grid(row=7, column=0, columnspan=2, sticky="ew", pady=(6, 0))
+        # offline payments waiting for the database, and what the last upload did
+        self.upload_message = PanelMessage(side)
+        self.upload_message.grid(row=8, column=0, columnspan=2, sticky="ew", pady=(10, 0))
 
     # ------------------------------------------------------------------ showing a card
 
@@ -251,6 +352,33 @@ class CashierTab(ttk.Frame):
         self.validity_label.configure(text="")
         for which, label in self.balance_labels.items():
             label.configure(text="—", style="WalletValue.TLabel")
+        self._show_offline()
+
+    def _show_offline(self) -> None:
+        """The offline line: while the database is known to be away, or the shown card was read
+        offline; with what the card may still pay offline when the chip said so."""
+        card_offline = self.card is not None and bool(self.card.get("offline"))
+        if not (card_offline or self.online is False):
+            self.offline_label.grid_remove()
+            return
+        self.offline_label.configure(text=chips.offline_banner(self.allowance if card_offline else None))
+        self.offline_label.grid()
+
+    def _note_online(self, online: bool, *, upload: bool = True) -> None:
+        """What the last operation (or the heartbeat) said of the database. Back online: the
+        queue is uploaded (``upload``) and a card shown from the chip alone is read again."""
+        was, self.online = self.online, online
+        self._show_offline()
+        if online and was is False:
+            if upload:
+                self.upload()
+            if self.card is not None and self.card.get("offline"):
+                self._refresh_quietly()
+
+    def on_status(self, event: StatusUpdate) -> None:
+        """The heartbeat's ``online`` (``suite.ui.status_bar.Heartbeat``)."""
+        if event.field == "online" and event.value is not None and self.winfo_exists():
+            self._note_online(bool(event.value))
 
     def show_card(self, card: Mapping[str, Any]) -> None:
         """Draw ``card`` (a ``WalletService.query`` dict) in the panel."""
@@ -266,20 +394,26 @@ class CashierTab(ttk.Frame):
         self.number_label.configure(text=str(card.get("card_no") or ""))
         self.status_label.configure(text=status_title(card.get("status")), style=badge_style(card.get("status")))
         self.status_label.grid()
-        holder = card.get("holder_name") or _("(no holder name)")
-        phone = card.get("holder_phone") or ""
-        self.holder_label.configure(text=f"{holder}   {phone}".rstrip())
-        type_name = card.get("type_name") or card.get("type") or ""
-        self.type_label.configure(text=f"{type_name} ({card.get('type')}) · {kind_title(card.get('kind'))}")
+        offline = bool(card.get("offline"))
+        if offline:     # read from the chip and the terminal's cache: no holder, no balances
+            self.holder_label.configure(text=_("Holder and balances show once the database is back."))
+            self.type_label.configure(text=f"{card.get('type')} · {kind_title(card.get('kind'))}")
+        else:
+            holder = card.get("holder_name") or _("(no holder name)")
+            phone = card.get("holder_phone") or ""
+            self.holder_label.configure(text=f"{holder}   {phone}".rstrip())
+            type_name = card.get("type_name") or card.get("type") or ""
+            self.type_label.configure(text=f"{type_name} ({card.get('type')}) · {kind_title(card.get('kind'))}")
         self.validity_label.configure(text=self._validity(card))
         self._show_balances(card.get("balances") or {})
+        self._show_offline()
         notice = refusal_notice(card)
         if notice:
             self.message.error(notice)
         elif card.get("card_no") != previous or self.message.kind != "ok":
             self.message.clear()
         self._apply_mode()
-        if self.history_shown:
+        if self.history_shown and not offline:
             self.load_history()
         self.amount_entry.focus_set()
         self.shown_at = time.perf_counter()
@@ -299,25 +433,26 @@ class CashierTab(ttk.Frame):
     # ------------------------------------------------------------------ lookups
 
     def on_card_presented(self, event: CardPresented) -> None:
-        """A card on the reader: look it up when this tab is on screen."""
+        """A card on the reader: look it up when this tab is on screen. On a reader of the
+        window's device host the chip is read and checked too (``tap_card``)."""
         if not self.winfo_exists() or not self.winfo_viewable():
             return
         if self.busy:
             self.message.show(_("Wait: the current operation is not finished yet."))
             return
         devices = self.app.extras.get("devices")
-        service, actor, uid, reader = self.service, self.actor, event.uid, event.reader
+        app, service, actor, uid, reader = self.app, self.service, self.actor, event.uid, event.reader
 
-        def work() -> dict[str, Any]:
+        def work() -> Shown:
             try:
-                card = find_card(service, actor, uid)
+                shown = tap_card(app, service, actor, reader, uid)
             except Exception:
                 if devices is not None:
                     devices.tap_feedback(reader, good=False)
                 raise
             if devices is not None:
-                devices.tap_feedback(reader, good=card.get("status") == "active")
-            return card
+                devices.tap_feedback(reader, good=shown.refusal is None and shown.card.get("status") == "active")
+            return shown
 
         self._look_up(work)
 
@@ -333,34 +468,65 @@ class CashierTab(ttk.Frame):
         service, actor = self.service, self.actor
         self._look_up(lambda: service.query(actor, number))
 
-    def _look_up(self, work: Callable[[], dict[str, Any]]) -> None:
+    def _look_up(self, work: Callable[[], dict[str, Any] | Shown], *, keep_chip: bool = False) -> None:
+        """Run ``work`` off the Tk thread and show its card. A plain card dict (by number) has
+        no chip, unless ``keep_chip`` (the shown card read again)."""
         self.generation += 1
         generation = self.generation
+        self.looking_up = True
         self.message.show(_("Looking up the card…"))
 
-        def done(card: dict[str, Any]) -> None:
-            if generation == self.generation and self.winfo_exists():
-                self.number_entry.delete(0, "end")
-                self.show_card(card)
+        def done(found: dict[str, Any] | Shown) -> None:
+            if generation != self.generation or not self.winfo_exists():
+                return
+            self.looking_up = False
+            shown = found if isinstance(found, Shown) else Shown(found, self._same_chip(found) if keep_chip else None)
+            self.number_entry.delete(0, "end")
+            self.chip = shown.chip
+            self.allowance = shown.card.get("allowance") if shown.card.get("offline") else None
+            self.show_card(shown.card)
+            self._note_online(not shown.card.get("offline"))
+            notice = (shown.card.get("purse") or {}).get("notice")
+            if shown.refusal is not None:
+                self.message.error(shown.refusal)
+            elif notice and self.message.kind != "error":
+                self.message.show(notice)
 
         def failed(exc: BaseException) -> None:
             if generation == self.generation and self.winfo_exists():
+                self.looking_up = False
+                if database_down(exc):
+                    self._note_online(False)
                 self.message.error(exc)
 
         self.context.run_in_thread(work, done, failed)
+
+    def _same_chip(self, card: Mapping[str, Any]) -> Chip | None:
+        if self.chip is not None and self.card is not None and self.card.get("card_no") == card.get("card_no"):
+            return self.chip
+        return None
 
     def refresh(self) -> None:
         """Read the shown card again (after a block, or on demand)."""
         if self.card is not None:
             service, actor, number = self.service, self.actor, self.card["card_no"]
-            self._look_up(lambda: service.query(actor, number))
+            self._look_up(lambda: service.query(actor, number), keep_chip=True)
+
+    def _refresh_quietly(self) -> None:
+        """Read the shown card again unless the operator is busy with it or another card is
+        being looked up (an upload, or the database back, changed what it shows)."""
+        if self.card is not None and not self.busy and not self.looking_up:
+            self.refresh()
 
     def clear(self) -> None:
         """Forget the card (the next customer); a pending operation is cancelled."""
         if self.busy:
             return
         self.generation += 1
+        self.looking_up = False
         self.card = None
+        self.chip = None
+        self.allowance = None
         self._forget_operation()
         self.last_result = None
         self.message.clear()
@@ -468,15 +634,30 @@ class CashierTab(ttk.Frame):
         if self.pending is None or (self.pending.operation, self.pending.card_no) != (self.mode, card_no):
             self.pending = Pending(self.mode, card_no, f"ui-{self.mode}-{uuid.uuid4()}")
         pending, operation = self.pending, self.mode
-        service, actor = self.service, self.actor
-        if operation == "consume":
+        service, actor, app, chip = self.service, self.actor, self.app, self.chip
+        if chip is not None and operation == "consume":
+            def work() -> dict[str, Any]:
+                # the entry, then the chip; offline (from the chip, queued) when the database is away
+                terminal = chips.terminal_of(app)
+                assert terminal is not None         # a chip is shown only when the terminal has card keys
+                result = terminal.consume(actor, reader_card(app, chip, card_no), key=pending.key, amount=amount,
+                                          counts=counts, device=chip.reader)
+                if result.get("offline"):
+                    result["allowance"] = terminal.allowance(card_no, int(result["purse"]["value"]))
+                return result
+        elif chip is not None:
+            def work() -> dict[str, Any]:
+                terminal = chips.terminal_of(app)
+                assert terminal is not None
+                return terminal.top_up_on_reader(actor, reader_card(app, chip, card_no), key=pending.key,
+                                                 amount=amount, counts=counts)
+        elif operation == "consume":
             def work() -> dict[str, Any]:
                 return service.consume(actor, card_no=card_no, key=pending.key, amount=amount, counts=counts)
-            self.message.show(_("Charging the card…"))
         else:
             def work() -> dict[str, Any]:
                 return service.top_up(actor, card_no=card_no, key=pending.key, amount=amount, counts=counts)
-            self.message.show(_("Topping up the card…"))
+        self.message.show(_("Charging the card…") if operation == "consume" else _("Topping up the card…"))
         self.busy = True
         self._set_enabled()
         self.context.run_in_thread(work, lambda result: self._succeeded(pending, result),
@@ -489,21 +670,43 @@ class CashierTab(ttk.Frame):
         if self.pending is pending:
             self.pending = None          # done: the next operation gets a new key
         self.last_result = dict(result, operation=pending.operation)
+        offline = bool(result.get("offline"))
         card = dict(self.card or {}, card_no=pending.card_no)
         if self.card is not None and self.card.get("card_no") == pending.card_no:
-            self.card["balances"] = result.get("balances") or self.card.get("balances") or {}
+            if offline:     # paid from the chip: the server's balances are known after the upload
+                self.card.update(offline=True, balances={})
+                self.allowance = result.get("allowance")
+            else:
+                self.card["balances"] = result.get("balances") or self.card.get("balances") or {}
             self._show_balances(self.card["balances"])
             card = dict(self.card)
         self.amount_entry.delete(0, "end")
         self.paid_entry.delete(0, "end")
-        self.message.ok(self._summary(pending.operation, card, result))
+        if offline:
+            self._note_online(False)
+            text = self._summary(pending.operation, card, result) if result.get("replayed") else \
+                chips.offline_summary(card, result)
+            self._queue_changed(result.get("spool") or {})
+        else:
+            text = self._summary(pending.operation, card, result)
+            notice = (result.get("purse") or {}).get("notice")
+            if notice:
+                text += " " + notice
+            self._note_online(True)
+        self.message.ok(text)
+        self._show_offline()
         self._set_enabled()
         self.amount_entry.focus_set()
-        if self.history_shown:
+        if self.history_shown and not offline:
             self.load_history()
         # a replayed result answers a retry whose first answer never came back: no receipt yet
-        make = receipts.consume_receipt if pending.operation == "consume" else receipts.topup_receipt
-        self.print_receipt(make(self.app, self.actor, card, result))
+        if offline:
+            receipt = chips.offline_receipt(self.app, self.actor, card, result)
+        elif pending.operation == "consume":
+            receipt = receipts.consume_receipt(self.app, self.actor, card, result)
+        else:
+            receipt = receipts.topup_receipt(self.app, self.actor, card, result)
+        self.print_receipt(receipt)
 
     def _failed(self, pending: Pending, exc: BaseException) -> None:
         self.busy = False
@@ -511,7 +714,14 @@ class CashierTab(ttk.Frame):
             return
         if not isinstance(exc, SuiteError):
             log.error("wallet %s failed", pending.operation, exc_info=exc)
-        self.message.error(exc)   # the key is kept: Enter again retries the same operation
+        text = error_text(exc)
+        if database_down(exc):
+            self._note_online(False)
+            if pending.operation == "topup":
+                text += " " + _("Top-ups need the database: try again once it is back.")
+            elif self.chip is None:
+                text += " " + _("Present the card on the reader to pay from its chip while the database is away.")
+        self.message.error(text)   # the key is kept: Enter again retries the same operation
         self._set_enabled()
         self.amount_entry.focus_set()
 
@@ -564,6 +774,62 @@ class CashierTab(ttk.Frame):
         self.amount_entry.delete(0, "end")
         self.paid_entry.delete(0, "end")
         self._disarm_block()
+
+    # ------------------------------------------------------------------ offline uploads
+
+    def upload(self) -> None:
+        """Offer the offline queue to the database now, off the Tk thread (``terminal.upload``),
+        and count it in the status bar; then again every ``upload_every_ms``, and at once when
+        the heartbeat or an operation finds the database back."""
+        if self.uploading or not self.winfo_exists():
+            return
+        self.uploading = True
+        app, actor, probe, allowed = self.app, self.actor, self.online is False, self.can_consume
+
+        def done(outcome: dict[str, Any]) -> None:
+            self.uploading = False
+            if not self.winfo_exists():
+                return
+            if outcome["online"] is not None:
+                self._note_online(bool(outcome["online"]), upload=False)
+            self._queue_changed(outcome["queue"], outcome["report"])
+            self._schedule_upload()
+
+        def failed(exc: BaseException) -> None:
+            self.uploading = False
+            if not self.winfo_exists():
+                return
+            if database_down(exc):
+                self._note_online(False, upload=False)
+            else:
+                log.error("uploading the offline payments failed", exc_info=exc)
+            self.upload_message.error(" ".join((_("The offline payments were not all uploaded:"), error_text(exc))))
+            self._schedule_upload()
+
+        self.context.run_in_thread(lambda: chips.upload(app, actor, probe=probe, drain_allowed=allowed), done, failed)
+
+    def _schedule_upload(self) -> None:
+        if self._upload_after is not None:
+            try:
+                self.after_cancel(self._upload_after)
+            except tk.TclError:
+                pass
+        self._upload_after = self.after(self.upload_every_ms, self.upload)
+
+    def _queue_changed(self, queue: Mapping[str, Any], report: Mapping[str, Any] | None = None) -> None:
+        """The status bar's *Pending uploads* and the line under the receipt: what waits, or
+        what the upload did."""
+        self.context.set_status("pending_uploads", int(queue.get("entries") or 0))
+        waiting = chips.waiting_text(queue)
+        if report is not None:
+            kind, text = chips.upload_text(report)
+            self.upload_message.show(" ".join(part for part in (text, waiting) if part), kind)
+            if report.get("posted") or report.get("conflicts") or report.get("alerts"):
+                self._refresh_quietly()     # the uploaded payments are in the balances now
+        elif waiting:
+            self.upload_message.show(waiting)
+        elif self.upload_message.kind == "info":
+            self.upload_message.clear()
 
     # ------------------------------------------------------------------ history
 
@@ -681,6 +947,9 @@ class CashierTab(ttk.Frame):
 
     def _on_destroy(self, event: tk.Event) -> None:
         if event.widget is self:
+            if self._upload_after is not None:
+                self._after_ids.append(self._upload_after)
+                self._upload_after = None
             for after_id in self._after_ids:
                 try:
                     self.after_cancel(after_id)
