@@ -72,6 +72,8 @@ CLI_COMMANDS: tuple[CliCommand, ...] = (
 )
 
 TABS: tuple[TabSpec, ...] = (
+    TabSpec("tickets.boxoffice", N_("Box office"), factory="plugins.tickets.ui.boxoffice:build_tab",
+            permission="tickets.sell", order=90),
     TabSpec("tickets.seatmaps", N_("Seat maps"), factory="plugins.tickets.ui.editor:build_tab",
             permission="tickets.setup", order=130),
     TabSpec("tickets.kiosk", N_("Ticket pickup"), factory="plugins.tickets.ui.kiosk:build_tab",

@@ -420,32 +420,3 @@ def test_the_docs_show_the_built_in_faces(paper_mm: int) -> None:
 
 
 # ---------------------------------------------------------------- translations
-
-
-def test_every_counter_message_has_a_translation() -> None:
-    """Each message of the faces, the shifts and their CLI is translated in
-    plugins/tickets/locale/counter.po or in the suite's catalogue, keeping its placeholders."""
-    from babel.messages.extract import extract_from_file
-    from babel.messages.pofile import read_po
-
-    from tests.unit.test_translations import placeholders
-
-    with (REPO / "plugins/tickets/locale/counter.po").open("rb") as fh:
-        entries = [(m.id, m.string) for m in read_po(fh) if m.id]
-    with (REPO / "suite/locale/zh_CN/LC_MESSAGES/venue_suite.po").open("rb") as fh:
-        suite = {m.id: m.string for m in read_po(fh) if m.id}
-    ours: dict[str, Any] = {}
-    for msgid, translation in entries:
-        ids = msgid if isinstance(msgid, tuple) else (msgid,)
-        strings = translation if isinstance(translation, tuple) else (translation,)
-        assert all(strings), msgid
-        assert all(placeholders(s) == placeholders(ids[0]) for s in strings), msgid
-        ours.update((text, strings) for text in ids)
-    missing = []
-    for name in ("faces.py", "shifts.py", "cli_counter.py"):
-        for _line, message, _comments, _context in extract_from_file(
-                "python", REPO / "plugins/tickets" / name, keywords={"_": None, "N_": None, "ngettext": (1, 2)}):
-            key = message if isinstance(message, str) else message[0]
-            if not (ours.get(key) or suite.get(key) or suite.get(message)):
-                missing.append(key)
-    assert not missing, missing

@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from babel.messages.extract import extract_from_file
-from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 import plugins.wallet as wallet_plugin
@@ -299,24 +297,3 @@ def test_offline_refusals_rollback_and_blacklist(lab, reader, sqlite_purse, tmp_
 
 
 # ---------------------------------------------------------------- translations
-
-
-def test_every_purse_message_has_a_translation() -> None:
-    """Each message of the purse and the offline spool, and each message the CLI's card
-    actions added, is translated in the suite's catalogue or in a catalogue of the wallet's own
-    (plugins/wallet/locale/*.po, kept there until merged into the suite's)."""
-    ours: dict[str, str] = {}
-    for path in sorted((ROOT / "plugins/wallet/locale").glob("*.po")):
-        with path.open("rb") as fh:
-            ours.update({m.id: m.string for m in read_po(fh) if m.id and isinstance(m.id, str)})
-    with (ROOT / "suite/locale/zh_CN/LC_MESSAGES/venue_suite.po").open("rb") as fh:
-        suite = {m.id: m.string for m in read_po(fh) if m.id}
-    keywords = {"_": None, "N_": None}
-    missing = []
-    for name in ("purse.py", "offline.py", "cli.py"):
-        for _line, message, _comments, _context in extract_from_file("python", ROOT / "plugins/wallet" / name,
-                                                                     keywords=keywords):
-            if not (ours.get(message) or suite.get(message)):
-                missing.append(message)
-    assert not missing, missing
-    assert all(text for text in ours.values()), "empty translations in plugins/wallet/locale"

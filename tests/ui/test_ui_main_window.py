@@ -96,8 +96,9 @@ def test_a_licensed_plugin_tab_is_shown_to_a_permitted_cashier_without_administr
     app.licences.install(_licence_with(app, *DEMO_FEATURES, plugin_fixture.FEATURE), "test")
     try:
         main = login(shell, *CASHIER)
-        # salesperson: kiosk.use and the wallet's counter tabs, no administration
-        assert set(main.tab_ids()) == {plugin_fixture.TAB_ID, "wallet.cashier", "wallet.selfquery"}
+        # salesperson: kiosk.use, the wallet's and the box office's counter tabs, no administration
+        assert set(main.tab_ids()) == {plugin_fixture.TAB_ID, "wallet.cashier", "wallet.selfquery",
+                                       "tickets.boxoffice", "tickets.kiosk"}
         assert main.slots[0].built
     finally:
         app.licences.install(_licence_with(app, *DEMO_FEATURES), "test")
