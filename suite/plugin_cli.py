@@ -4,6 +4,7 @@ operator a verb acts as (``--user``, or the console's system actor)."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import re
 from typing import Any
@@ -30,6 +31,14 @@ def yuan_argument(value: str) -> int:
         raise argparse.ArgumentTypeError(exc.message) from exc
 
 
+def date_argument(value: str) -> dt.date:
+    """An argparse ``type``: a date written YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(_("{value!r} is not a date (YYYY-MM-DD).").format(value=value)) from exc
+
+
 def verb_actor(app: Any, args: argparse.Namespace) -> Any:
     """The operator a verb acts as: the ``--user`` the host logged in, else the console."""
     from suite.identity.actor import Actor
@@ -39,4 +48,4 @@ def verb_actor(app: Any, args: argparse.Namespace) -> Any:
     return Actor.system(f"console:{getpass.getuser()}", venue_id=app.venue_id, terminal_id=app.terminal_id)
 
 
-__all__ = ["verb_actor", "yuan_argument", "yuan_to_fen"]
+__all__ = ["date_argument", "verb_actor", "yuan_argument", "yuan_to_fen"]

@@ -15,23 +15,9 @@ import datetime as dt
 from typing import Any
 
 from suite.errors import InvalidInput
+from suite.plugin_cli import date_argument as _date, yuan_argument as _amount
 from suite.i18n import _
 
-from plugins.wallet.cli import yuan_to_fen
-
-
-def _amount(value: str) -> int:
-    try:
-        return yuan_to_fen(value)
-    except InvalidInput as exc:
-        raise argparse.ArgumentTypeError(exc.message) from exc
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(_("{value!r} is not a date (YYYY-MM-DD).").format(value=value)) from exc
 
 
 def _moment(value: str) -> dt.datetime:

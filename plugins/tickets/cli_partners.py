@@ -12,29 +12,14 @@ permission and logs ``--user`` in before ``run``; each use case checks its own p
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import uuid
 from pathlib import Path
 from typing import Any
 
 from suite.errors import InvalidInput
+from suite.plugin_cli import date_argument as _date, verb_actor as _actor, yuan_argument as _amount
 from suite.i18n import _
 
-from plugins.wallet.cli import _actor, yuan_to_fen
-
-
-def _amount(value: str) -> int:
-    try:
-        return yuan_to_fen(value)
-    except InvalidInput as exc:
-        raise argparse.ArgumentTypeError(exc.message) from exc
-
-
-def _date(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(_("{value!r} is not a date (YYYY-MM-DD).").format(value=value)) from exc
 
 
 def _discount(value: str) -> tuple[str, int]:

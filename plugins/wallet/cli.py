@@ -9,12 +9,11 @@ as JSON (amounts in fen). The host checks ``wallet.view`` and logs ``--user`` in
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import uuid
 from typing import Any
 
 from suite.errors import InvalidInput
-from suite.plugin_cli import verb_actor, yuan_argument, yuan_to_fen
+from suite.plugin_cli import date_argument as _date, verb_actor, yuan_argument, yuan_to_fen
 from suite.i18n import N_, _
 
 _amount = yuan_argument
@@ -194,13 +193,6 @@ def configure_cardtype(parser: argparse.ArgumentParser) -> None:
         p.add_argument("rule_id")
         p.set_defaults(wallet_action="rule.active", active=active)
     rules.add_parser("list", help=_("list discount rules")).set_defaults(wallet_action="rule.list")
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(_("{value!r} is not a date (YYYY-MM-DD).").format(value=text)) from exc
 
 
 _actor = verb_actor
