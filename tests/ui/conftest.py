@@ -111,3 +111,28 @@ def shell(app: Any, xvfb: str) -> Iterator[Any]:
         gc.collect()  # the window's cyclic garbage, here on the Tk thread
 
 
+
+
+@pytest.fixture
+def printer(tmp_path: Path) -> Iterator[Any]:
+    """A virtual 80 mm receipt and ticket printer on a free TCP port (its output in tmp_path)."""
+    from printers.virtual import VirtualPrinter
+
+    virtual = VirtualPrinter(tmp_path / "printed", paper_mm=80, port=0).start()
+    yield virtual
+    virtual.stop()
+
+
+@pytest.fixture
+def devices(app: Any, shell: Any) -> Iterator[Any]:
+    """The device host, as ``venue-suite gui`` starts it: events go to the window's pump."""
+    from suite.bootstrap import build_device_host
+
+    host = build_device_host(app, shell.pump.poster)
+    app.extras["devices"] = host
+    host.start()
+    try:
+        yield host
+    finally:
+        host.stop()
+        app.extras.pop("devices", None)

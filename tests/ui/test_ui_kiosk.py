@@ -33,15 +33,6 @@ PHONE = "13800001234"
 
 
 @pytest.fixture
-def printer(tmp_path: Path) -> Iterator[Any]:
-    from printers.virtual import VirtualPrinter
-
-    virtual = VirtualPrinter(tmp_path / "printed", paper_mm=80, port=0).start()
-    yield virtual
-    virtual.stop()
-
-
-@pytest.fixture
 def app(tmp_path: Path, printer: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A demo folder of this test's own whose host loads the box office with the kiosk tab, and
     this terminal's ticket printer (the virtual one)."""

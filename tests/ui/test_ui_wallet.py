@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 
 from tests.cardlab import LabHandle
-from tests.ui.uihelpers import CASHIER, REPO, login, screenshot, settle, wait_for
+from tests.ui.uihelpers import counter_devices, CASHIER, REPO, login, screenshot, settle, wait_for
 
 from suite.declarations import TabSpec
 from suite.identity.actor import Actor
@@ -61,15 +61,6 @@ def wallet_tabs(monkeypatch: pytest.MonkeyPatch) -> None:
             return dataclasses.replace(manifest, tabs=tuple(manifest.tabs) + missing)
 
         monkeypatch.setattr(wallet, "venue_suite_manifest", venue_suite_manifest)
-
-
-@pytest.fixture
-def printer(tmp_path: Path) -> Iterator[Any]:
-    from printers.virtual import VirtualPrinter
-
-    virtual = VirtualPrinter(tmp_path / "printed", paper_mm=80, port=0).start()
-    yield virtual
-    virtual.stop()
 
 
 def postgres_demo(folder: Path, server: Any, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -115,11 +106,7 @@ def app(site_file: Path, lab: LabHandle, printer: Any, tmp_path: Path) -> Iterat
     from suite.i18n import set_language
 
     settings = load_settings(site_file)
-    devices = {
-        "reader": {"kind": "pcsc-reader", "reader": lab.reader_names[0]},
-        "printer": {"kind": "escpos-printer", "transport": "network", "host": "127.0.0.1", "port": printer.port,
-                    "paper": 80, "timeout": 2.0, "poll_seconds": 0, "queue_dir": str(tmp_path / "queue")},
-    }
+    devices = counter_devices(lab.reader_names[0], printer, tmp_path)
     application = build_app(dataclasses.replace(settings, devices=devices))
     set_language("en")
     try:
@@ -130,21 +117,6 @@ def app(site_file: Path, lab: LabHandle, printer: Any, tmp_path: Path) -> Iterat
         if spool is not None:
             spool.close()
         set_language("en")
-
-
-@pytest.fixture
-def devices(app: Any, shell: Any) -> Iterator[Any]:
-    """The device host, as ``venue-suite gui`` starts it: events go to the window's pump."""
-    from suite.bootstrap import build_device_host
-
-    host = build_device_host(app, shell.pump.poster)
-    app.extras["devices"] = host
-    host.start()
-    try:
-        yield host
-    finally:
-        host.stop()
-        app.extras.pop("devices", None)
 
 
 @pytest.fixture

@@ -60,3 +60,10 @@ def screenshot(root: Any, name: str) -> Path:
                     f"{width}x{height}+0+0", "+repage", str(path)], check=True, timeout=20)
     assert path.stat().st_size > 10_000, "the screenshot is suspiciously small"
     return path
+
+
+def counter_devices(reader_name: str, printer: Any, tmp_path: Path) -> dict[str, dict[str, Any]]:
+    """``[devices]`` of a counter terminal: the lab's reader and the virtual printer."""
+    return {"reader": {"kind": "pcsc-reader", "reader": reader_name},
+            "printer": {"kind": "escpos-printer", "transport": "network", "host": "127.0.0.1", "port": printer.port,
+                        "paper": 80, "timeout": 2.0, "poll_seconds": 0, "queue_dir": str(tmp_path / "queue")}}
