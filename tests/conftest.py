@@ -5,8 +5,10 @@ virtual card lab every directory's tests share (``card_lab``, ``lab``; ``tests/c
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -121,3 +123,51 @@ def lab(card_lab: LabHandle) -> Iterator[LabHandle]:
     """``card_lab`` for one test; afterwards every card is taken off the readers."""
     yield card_lab
     card_lab.clear()
+
+
+def _free_display() -> int:
+    for number in range(90, 400):
+        if not Path(f"/tmp/.X{number}-lock").exists() and not Path(f"/tmp/.X11-unix/X{number}").exists():
+            return number
+    raise RuntimeError("no free X display number")
+
+
+@pytest.fixture(scope="session")
+def xvfb() -> Iterator[str]:
+    """One X display for the whole test process (Tk cannot move to another one once it has
+    connected): Xvfb started here, unless VENUE_SUITE_TEST_DISPLAY names one."""
+    given = os.environ.get("VENUE_SUITE_TEST_DISPLAY")
+    if given:
+        os.environ["DISPLAY"] = given
+        yield given
+        return
+    if shutil.which("Xvfb") is None:
+        pytest.fail("Xvfb is not installed (make setup installs it)")
+    previous = os.environ.get("DISPLAY")
+    for _attempt in range(5):
+        number = _free_display()
+        proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and proc.poll() is None:
+            if Path(f"/tmp/.X11-unix/X{number}").exists():
+                break
+            time.sleep(0.02)
+        if proc.poll() is None:
+            break
+    else:
+        pytest.fail("Xvfb did not start")
+    display = f":{number}"
+    os.environ["DISPLAY"] = display
+    try:
+        yield display
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if previous is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = previous

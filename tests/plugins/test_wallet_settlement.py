@@ -554,37 +554,6 @@ def test_run_settle_with_a_namespace(app: Any) -> None:
 # ---------------------------------------------------------------- the finance tab
 
 
-@pytest.fixture(scope="module")
-def display() -> Iterator[str]:
-    """An X display: VENUE_SUITE_TEST_DISPLAY, or an Xvfb started here."""
-    given = os.environ.get("VENUE_SUITE_TEST_DISPLAY")
-    previous = os.environ.get("DISPLAY")
-    if given:
-        os.environ["DISPLAY"] = given
-        yield given
-        return
-    if shutil.which("Xvfb") is None:
-        pytest.fail("Xvfb is not installed (make setup installs it)")
-    for number in range(420, 700):
-        if not Path(f"/tmp/.X{number}-lock").exists() and not Path(f"/tmp/.X11-unix/X{number}").exists():
-            break
-    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and not Path(f"/tmp/.X11-unix/X{number}").exists():
-        time.sleep(0.02)
-    os.environ["DISPLAY"] = f":{number}"
-    try:
-        yield os.environ["DISPLAY"]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=5)
-        if previous is None:
-            os.environ.pop("DISPLAY", None)
-        else:
-            os.environ["DISPLAY"] = previous
-
-
 def wait_for(root: Any, predicate: Any, timeout: float = 15.0) -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -597,7 +566,7 @@ def wait_for(root: Any, predicate: Any, timeout: float = 15.0) -> Any:
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_the_finance_tab_shows_and_marks_settled(app: Any, display: str) -> None:
+def test_the_finance_tab_shows_and_marks_settled(app: Any, xvfb: str) -> None:
     from suite.ui.app import create_root
     from suite.ui.context import TabContext
     from suite.ui.events import EventPump

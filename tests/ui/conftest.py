@@ -1,6 +1,6 @@
-"""GUI tests: a real Tk window on an Xvfb display started here, on the demo's data.
+"""GUI tests: a real Tk window on the session's Xvfb display, on the demo's data.
 
-One Xvfb per session on a free display number (1280x800, 24-bit so screenshots work), one
+The session's Xvfb (tests/conftest.py: 1280x800, 24-bit so screenshots work), one
 demo site per session (``suite.demo`` as ``make demo`` sets it up, with a lockout after 3
 failures), and a fresh application and Tk root per test. Screenshots go to test-artifacts/.
 """
@@ -8,10 +8,6 @@ failures), and a fresh application and Tk root per test. Screenshots go to test-
 from __future__ import annotations
 
 import gc
-import os
-import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,51 +17,10 @@ import pytest
 from tests.ui.uihelpers import LOCKOUT_THRESHOLD, ROOTS
 
 
-def _free_display() -> int:
-    for number in range(90, 400):
-        if not Path(f"/tmp/.X{number}-lock").exists() and not Path(f"/tmp/.X11-unix/X{number}").exists():
-            return number
-    raise RuntimeError("no free X display number")
-
-
 @pytest.fixture(scope="session", autouse=True)
-def xvfb() -> Iterator[str]:
-    """Start Xvfb (unless told to use an existing display with VENUE_SUITE_TEST_DISPLAY)."""
-    given = os.environ.get("VENUE_SUITE_TEST_DISPLAY")
-    if given:
-        os.environ["DISPLAY"] = given
-        yield given
-        return
-    if shutil.which("Xvfb") is None:
-        pytest.fail("Xvfb is not installed (make setup installs it)")
-    previous = os.environ.get("DISPLAY")
-    for _attempt in range(5):
-        number = _free_display()
-        proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and proc.poll() is None:
-            if Path(f"/tmp/.X11-unix/X{number}").exists():
-                break
-            time.sleep(0.02)
-        if proc.poll() is None:
-            break
-    else:
-        pytest.fail("Xvfb did not start")
-    display = f":{number}"
-    os.environ["DISPLAY"] = display
-    try:
-        yield display
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        if previous is None:
-            os.environ.pop("DISPLAY", None)
-        else:
-            os.environ["DISPLAY"] = previous
+def display(xvfb: str) -> str:
+    """Every GUI test runs on the session's Xvfb (``xvfb`` in tests/conftest.py)."""
+    return xvfb
 
 
 @pytest.fixture(scope="session")
