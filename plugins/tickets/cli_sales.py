@@ -26,6 +26,12 @@ def _tender(value: str) -> tuple[str, int]:
     return reference, _amount(amount)
 
 
+def _payments(args: argparse.Namespace) -> list[dict[str, Any]]:
+    return ([{"method": "cash", "amount": args.cash}] if args.cash else []) + \
+        [{"method": "wallet", "reference": ref, "amount": amount} for ref, amount in args.card] + \
+        [{"method": "voucher", "reference": ref, "amount": amount} for ref, amount in args.voucher]
+
+
 def configure_ticket(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="ticket_action", metavar="ACTION")
 
@@ -43,6 +49,7 @@ def configure_ticket(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--seat", action="append", required=True, dest="seats", help=_("ROW-SEAT, repeatable"))
         p.add_argument("--type", action="append", dest="types",
                        help=_("ticket type per seat, in order (one for all; default ADULT)"))
+        p.add_argument("--combo", help=_("sell every seat as this combo (a ticket with goods)"))
         if name == "sell":
             p.add_argument("--cash", type=_amount, default=0, help=_("paid in cash, yuan"))
             p.add_argument("--card", type=_tender, action="append", default=[], metavar="CARD=YUAN",
@@ -52,6 +59,15 @@ def configure_ticket(parser: argparse.ArgumentParser) -> None:
             p.add_argument("--source", default="walk_in", help=_("customer source"))
             p.add_argument("--phone", default="")
             keyed(p)
+    package = action("package", _("sell packages granting several entries (no seat)"))
+    package.add_argument("code", help=_("package code"))
+    package.add_argument("--quantity", type=int, default=1)
+    package.add_argument("--cash", type=_amount, default=0, help=_("paid in cash, yuan"))
+    package.add_argument("--card", type=_tender, action="append", default=[], metavar="CARD=YUAN",
+                         help=_("paid by a wallet card"))
+    package.add_argument("--voucher", type=_tender, action="append", default=[], metavar="CODE=YUAN",
+                         help=_("paid by a voucher"))
+    keyed(package)
     seats = action("seats", _("the seat states of a session"))
     seats.add_argument("session")
     for name, help_text in (("refund", _("refund tickets (their seats are free again)")),
@@ -104,15 +120,16 @@ def run(app: Any, args: argparse.Namespace) -> Any:
         types = args.types or ["ADULT"]
         if len(types) not in (1, len(ids)):
             raise InvalidInput(_("Give one --type for all seats or one per seat."))
-        lines = [{"seat_id": seat, "ticket_type": types[i] if len(types) > 1 else types[0]}
+        lines = [{"seat_id": seat, "combo": args.combo} if args.combo else
+                 {"seat_id": seat, "ticket_type": types[i] if len(types) > 1 else types[0]}
                  for i, seat in enumerate(ids)]
         if action == "ticket.quote":
             return service.quote(actor, session_code=args.session, lines=lines)
-        payments = ([{"method": "cash", "amount": args.cash}] if args.cash else []) + \
-            [{"method": "wallet", "reference": ref, "amount": amount} for ref, amount in args.card] + \
-            [{"method": "voucher", "reference": ref, "amount": amount} for ref, amount in args.voucher]
-        return service.sell(actor, session_code=args.session, lines=lines, payments=payments, key=key,
+        return service.sell(actor, session_code=args.session, lines=lines, payments=_payments(args), key=key,
                             customer_source=args.source, phone=args.phone)
+    if action == "ticket.package":
+        return service.sell_packages(actor, package=args.code, quantity=args.quantity, payments=_payments(args),
+                                     key=key)
     if action == "ticket.seats":
         return service.seat_states(actor, args.session)
     if action == "ticket.refund":

@@ -36,10 +36,11 @@ from suite.ledger import LineSpec, open_account, post
 from plugins.tickets.codes import TicketClaims, TicketSigner, TicketVerifier
 from plugins.tickets.core import SaleRefused, SeatTaken, TicketsCore
 from plugins.tickets.offers import apply_offers
+from plugins.wallet.pricing import BP, apply_multiplier
 from plugins.tickets.shifts import open_shift_id
 from plugins.tickets.models import (
-    ANY_ZONE, LOCKED_KINDS, Hall, Order, Payment, Price, Programme, Revocation, Seat, SeatClaim, ShowSession, Ticket,
-    TicketType, Voucher, Zone,
+    ANY_ZONE, LOCKED_KINDS, Combo, Hall, Order, Package, Payment, Price, Programme, Revocation, Seat, SeatClaim,
+    ShowSession, Ticket, TicketType, Voucher, Zone,
 )
 
 CNY = "CNY"
@@ -57,6 +58,8 @@ class PricedLine:
     price: int
     discounts: tuple[dict[str, Any], ...] = ()
     admits: int = 1
+    kind: str = "seat"  # seat | combo (a seat with goods) | package (entries, no seat)
+    product_id: uuid.UUID | None = None  # the combo or package
 
 
 def _serial() -> str:
@@ -215,25 +218,39 @@ class SalesService(TicketsCore):
                   for p in session.scalars(select(Price).where(Price.plan_id == show.plan_id))}
         zones = {z.id: z.code for z in session.scalars(select(Zone).where(Zone.seat_map_id == show.seat_map_id))}
         seats = {s.id: s for s in self._seats(session, show, [line["seat_id"] for line in lines])}
+        tier = self._tier(session, card_no)
+        combos = {c.code: c for c in session.scalars(select(Combo).where(Combo.active.is_(True)))}
         priced: list[PricedLine] = []
         for line in lines:
             seat = seats[uuid.UUID(str(line["seat_id"]))]
+            zone = zones.get(seat.zone_id, ANY_ZONE) if seat.zone_id else ANY_ZONE
+            if line.get("combo"):  # the combo is the deal: no offers, the member tier applies
+                combo = combos.get(str(line["combo"]))
+                if combo is None:
+                    raise InvalidInput(_("There is no combo {code} on sale.").format(code=line["combo"]))
+                kept = apply_multiplier(combo.price, BP - tier)
+                priced.append(PricedLine(seat, zone, session.get_one(TicketType, combo.ticket_type_id), combo.price,
+                                         kept, ({"kind": "combo", "label": combo.code, "goods": combo.goods,
+                                                 "amount": combo.price - kept},), kind="combo",
+                                         product_id=combo.id))
+                continue
             code = str(line.get("ticket_type") or "")
             ticket_type = types.get(code)
             if ticket_type is None or not ticket_type.active:
                 raise InvalidInput(_("There is no ticket type {code} on sale.").format(code=code))
-            zone = zones.get(seat.zone_id, ANY_ZONE) if seat.zone_id else ANY_ZONE
             price = prices.get((zone, ticket_type.id), prices.get((ANY_ZONE, ticket_type.id)))
             if price is None:
                 raise SaleRefused(_("No price for {type} in zone {zone}.").format(type=ticket_type.name, zone=zone),
                                   reason="no_price")
             priced.append(PricedLine(seat, zone, ticket_type, price, price))
-        for ticket_type in {p.ticket_type.code: p.ticket_type for p in priced}.values():
-            count = sum(1 for p in priced if p.ticket_type.code == ticket_type.code)
+        plain = [p for p in priced if p.kind == "seat"]
+        for ticket_type in {p.ticket_type.code: p.ticket_type for p in plain}.values():
+            count = sum(1 for p in plain if p.ticket_type.code == ticket_type.code)
             if count < ticket_type.min_quantity:
                 raise SaleRefused(_("{type} tickets are sold {n} or more at a time.").format(
                     type=ticket_type.name, n=ticket_type.min_quantity), reason="group_minimum")
-        return self._offers(session, show, priced, self._tier(session, card_no))
+        offered = iter(self._offers(session, show, plain, tier))
+        return [next(offered) if p.kind == "seat" else p for p in priced]
 
     @staticmethod
     def _tier(session: Session, card_no: str) -> int:
@@ -312,6 +329,64 @@ class SalesService(TicketsCore):
             uow.commit()
             return result
 
+    def sell_packages(self, actor: Actor, *, package: str, payments: Sequence[Mapping[str, Any]], key: str,
+                      quantity: int = 1) -> dict[str, Any]:
+        """Sell ``quantity`` packages (T3): each is one ticket admitting the package's ``entries``
+        to its programmes or venues, valid ``valid_days`` from now, with no seat; its code names
+        ``package:<code>`` where a seat ticket names its session. The paying card's tier applies;
+        offers do not (the package is the deal)."""
+        self._begin(actor, "tickets.sell")
+        key = idempotency_key(key)
+        quantity = whole(quantity, _("The quantity"), minimum=1, maximum=100)
+        tenders = _tenders(payments)
+        signer = self._signer()
+        with self._uow() as uow:
+            session = uow.session
+            existing = session.scalars(select(Order).where(Order.idempotency_key == key)).one_or_none()
+            if existing is not None:
+                return self._order_dict(session, existing, replayed=True)
+            row = session.scalars(select(Package).where(Package.code == package, Package.active.is_(True))).one_or_none()
+            if row is None:
+                raise InvalidInput(_("There is no package {code} on sale.").format(code=package))
+            holder = session.scalars(select(TicketType).where(TicketType.active.is_(True), TicketType.category == "adult")
+                                     .order_by(TicketType.code)).first()
+            if holder is None:
+                raise SaleRefused(_("A package is sold as an adult ticket: add an adult ticket type first."),
+                                  reason="no_type")
+            card = next((t["reference"] for t in tenders if t["method"] == "wallet"), "")
+            price = apply_multiplier(row.price, BP - self._tier(session, card))
+            total = price * quantity
+            if sum(t["amount"] for t in tenders) != total:
+                raise InvalidInput(_("The payments add up to {paid}, the order to {total}.").format(
+                    paid=_yuan(sum(t["amount"] for t in tenders)), total=_yuan(total)))
+            now = self.now()
+            shift_id = self._shift_id(session, actor)
+            order = Order(number=_order_number(self.terminal_code), idempotency_key=key, state="paid",
+                          cashier=actor.username, shift_id=shift_id, venue_code=self.venue_code,
+                          terminal_code=self.terminal_code, list_total=row.price * quantity, total=total, paid_at=now,
+                          venue_id=actor.venue_id, terminal_id=actor.terminal_id)
+            session.add(order)
+            session.flush()
+            ends = now + dt.timedelta(days=row.valid_days)
+            for _n in range(quantity):
+                serial = _serial()
+                claims = TicketClaims(serial=serial, venue=self.venue_code, session=f"package:{row.code}", hall="",
+                                      row="", seat="", ticket_type=holder.code, category=holder.category,
+                                      admits=row.entries, starts=int(now.timestamp()), ends=int(ends.timestamp()))
+                session.add(Ticket(id=uuid7(), order_id=order.id, serial=serial, kind="package", package_id=row.id,
+                                   ticket_type_id=holder.id, admits=row.entries, list_price=row.price, price=price,
+                                   discounts=json.dumps([{"kind": "package", "label": row.code,
+                                                          "amount": row.price - price}]),
+                                   state="valid", code=signer.sign(claims), printed=1, venue_id=actor.venue_id,
+                                   terminal_id=actor.terminal_id))
+            session.flush()
+            self._pay(session, actor, order, tenders, shift_id, key)
+            self._audit(session, actor, "tickets.sell", order.number,
+                        {"package": row.code, "quantity": quantity, "total": total})
+            result = self._order_dict(session, order)
+            uow.commit()
+            return result
+
     def _signer(self) -> TicketSigner:
         if self.secrets is None:
             raise InvalidInput(_("Ticket codes cannot be signed: no keyring is configured."))
@@ -336,8 +411,9 @@ class SalesService(TicketsCore):
                                   else "", ticket_type=line.ticket_type.code, category=line.ticket_type.category,
                                   admits=line.admits, starts=int(show.starts_at.timestamp()),
                                   ends=int(show.ends_at.timestamp()))
-            ticket = Ticket(id=uuid7(), order_id=order.id, serial=serial, kind="seat", session_id=show.id,
+            ticket = Ticket(id=uuid7(), order_id=order.id, serial=serial, kind=line.kind, session_id=show.id,
                             seat_id=line.seat.id if line.seat else None, ticket_type_id=line.ticket_type.id,
+                            combo_id=line.product_id if line.kind == "combo" else None,
                             admits=line.admits, list_price=line.list_price, price=line.price,
                             discounts=json.dumps(list(line.discounts), ensure_ascii=False), state="valid",
                             code=signer.sign(claims), printed=1, venue_id=order.venue_id,
@@ -641,6 +717,8 @@ class SalesService(TicketsCore):
         zone = get(Zone, seat.zone_id) if seat else None
         ticket_type = get(TicketType, ticket.ticket_type_id)
         order = get(Order, ticket.order_id)
+        combo = get(Combo, ticket.combo_id)
+        package = get(Package, ticket.package_id)
         local = show.starts_at.astimezone(self.settings.zone) if show else None
         return {"serial": ticket.serial, "state": ticket.state, "code": ticket.code, "order": order.number,
                 "venue": show.venue_code if show else order.venue_code, "hall": hall.code if hall else "",
@@ -651,7 +729,8 @@ class SalesService(TicketsCore):
                 "row": seat.row_label if seat else "", "seat": seat.seat_label if seat else "",
                 "zone": zone.name if zone else "", "ticket_type": ticket_type.name,
                 "category": ticket_type.category, "admits": ticket.admits, "list_price": ticket.list_price,
-                "price": ticket.price, "cashier": order.cashier, "printed": ticket.printed}
+                "price": ticket.price, "cashier": order.cashier, "printed": ticket.printed,
+                "notice": combo.goods if combo else (package.name if package else "")}
 
 
 def _label(seat: Seat) -> str:

@@ -215,7 +215,39 @@ def test_cli_sells_refunds_and_verifies(site) -> None:
     assert voucher["value"] == 3000
     assert ok("ticket", "sell", "S1", "--seat", "2-1", "--type", "CHILD", "--voucher",
               f"{voucher['code']}=30")["total"] == 3000
+    ok("package", "add", "TEN", "Ten entries", "--price", "300", "--entries", "10")
+    packs = ok("ticket", "package", "TEN", "--quantity", "2", "--cash", "600")
+    assert packs["total"] == 60000 and [t["admits"] for t in packs["tickets"]] == [10, 10]
     bad = site.run("--json", "ticket", "sell", "S1", "--seat", "9-9", "--cash", "50")
     assert bad.code == 1 and "9-9" in bad.json["message"]
     checked = site.run("--json", "ledger", "check")
     assert checked.code == 0, checked.out
+
+
+def test_combos_and_packages_are_sold(world) -> None:
+    from plugins.tickets.offers import OffersService
+
+    sales, seats, uow = world["sales"], world["seats"], world["uow"]
+    a = actor()
+    offers = service(OffersService, uow)
+    offers.add_combo(a, code="POP", name="Ticket + popcorn", ticket_type="ADULT", price=6500, goods="Popcorn M",
+                     goods_value=1500)
+    offers.add_package(a, code="FIVE", name="Five films", price=20000, entries=5, valid_days=90)
+    lines = [{"seat_id": seats[("3", "3")], "combo": "POP"}, {"seat_id": seats[("3", "4")], "ticket_type": "CHILD"}]
+    assert sales.quote(a, session_code="S1", lines=lines)["total"] == 6500 + 3000
+    order = sales.sell(a, session_code="S1", lines=lines, payments=cash(9500), key=key())
+    combo = next(t for t in order["tickets"] if t["price"] == 6500)
+    assert combo["notice"] == "Popcorn M" and combo["seat"] == "3"
+    with pytest.raises(InvalidInput, match="combo"):
+        sales.quote(a, session_code="S1", lines=[{"seat_id": seats[("3", "5")], "combo": "NOPE"}])
+    packs = sales.sell_packages(a, package="FIVE", quantity=2, payments=cash(40000), key=(k := key()))
+    assert packs["total"] == 40000 and [t["admits"] for t in packs["tickets"]] == [5, 5]
+    assert packs["tickets"][0]["seat"] == "" and packs["tickets"][0]["notice"] == "Five films"
+    assert sales.sell_packages(a, package="FIVE", quantity=2, payments=cash(40000), key=k)["replayed"]
+    verdict = sales.verify(a, packs["tickets"][0]["code"])
+    assert verdict["ok"] and verdict["admits"] == 5 and verdict["session"] == "package:FIVE"
+    with pytest.raises(InvalidInput, match="add up"):
+        sales.sell_packages(a, package="FIVE", payments=cash(100), key=key())
+    sales.refund(a, serials=[packs["tickets"][1]["serial"]], key=key())
+    assert sales.verify(a, packs["tickets"][1]["code"])["reason"] == "refunded"
+    ledger_clean(uow)
