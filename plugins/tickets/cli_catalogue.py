@@ -69,6 +69,9 @@ def configure_hall(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--zone", default="STD", help=_("the seat map's zone code (default STD)"))
     add.add_argument("--row-style", choices=("numbers", "letters"), default="numbers")
     _action(sub, "list", _("list halls"), "hall.list")
+    edit = _action(sub, "edit", _("rename a hall"), "hall.edit")
+    edit.add_argument("code")
+    edit.add_argument("--name")
 
 
 def configure_show(parser: argparse.ArgumentParser) -> None:
@@ -80,6 +83,12 @@ def configure_show(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--grade", default="", help=_("grade or format (A, B, 3D, IMAX...)"))
     add.add_argument("--minutes", type=int, default=0, dest="duration_minutes", help=_("duration in minutes"))
     _action(sub, "list", _("list programmes"), "show.list")
+    edit = _action(sub, "edit", _("change a programme"), "show.edit")
+    edit.add_argument("code")
+    edit.add_argument("--title")
+    edit.add_argument("--kind")
+    edit.add_argument("--grade")
+    edit.add_argument("--minutes", type=int, dest="duration_minutes")
 
 
 def configure_session(parser: argparse.ArgumentParser) -> None:
@@ -119,6 +128,13 @@ def configure_tickettype(parser: argparse.ArgumentParser) -> None:
                      help=_("adult, child, senior, student, group, distributor, staff or complimentary"))
     add.add_argument("--min-quantity", type=int, default=1, help=_("fewest tickets of this type in one order (groups)"))
     _action(sub, "list", _("list ticket types"), "tickettype.list")
+    edit = _action(sub, "edit", _("change a ticket type"), "tickettype.edit")
+    edit.add_argument("code")
+    edit.add_argument("--name")
+    edit.add_argument("--category")
+    edit.add_argument("--min-quantity", type=int)
+    edit.add_argument("--enable", dest="active", action="store_const", const=True, help=_("sell it again"))
+    edit.add_argument("--disable", dest="active", action="store_const", const=False, help=_("stop selling it"))
 
 
 def configure_price(parser: argparse.ArgumentParser) -> None:
@@ -227,6 +243,12 @@ def run(app: Any, args: argparse.Namespace) -> Any:
         return hall
     if action == "hall.list":
         return setup.list_halls(actor)
+    if action.endswith(".edit"):
+        fields = {"hall.edit": ("name",), "show.edit": ("title", "kind", "grade", "duration_minutes"),
+                  "tickettype.edit": ("name", "category", "min_quantity", "active")}[action]
+        what = {"hall.edit": "hall", "show.edit": "programme", "tickettype.edit": "tickettype"}[action]
+        return setup.edit(actor, what, args.code,
+                          **{f: getattr(args, f) for f in fields if getattr(args, f, None) is not None})
     if action == "show.add":
         return setup.add_programme(actor, code=args.code, title=args.title, kind=args.kind, grade=args.grade,
                                    duration_minutes=args.duration_minutes)

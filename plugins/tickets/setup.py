@@ -306,6 +306,39 @@ class SetupService(TicketsCore):
             uow.commit()
         return values
 
+    def edit(self, actor: Actor, what: str, code: str, **changes: Any) -> dict[str, Any]:
+        """Change a hall (``name``), a programme (``title``, ``kind``, ``grade``,
+        ``duration_minutes``) or a ticket type (``name``, ``category``, ``min_quantity``,
+        ``active``); codes stay. Audited with the values before and after."""
+        self._begin(actor, "tickets.setup", admin=True)
+        checks: dict[str, dict[str, Any]] = {
+            "hall": {"name": lambda v: text(v, _("The hall name"), 100)},
+            "programme": {"title": lambda v: text(v, _("The title"), 200),
+                          "kind": lambda v: _choice(v, PROGRAMME_KINDS, _("The kind")),
+                          "grade": lambda v: text(v, _("The grade"), 16, required=False),
+                          "duration_minutes": lambda v: whole(v, _("The duration"), maximum=24 * 60)},
+            "tickettype": {"name": lambda v: text(v, _("The name"), 100),
+                           "category": lambda v: _choice(v, TICKET_CATEGORIES, _("The category")),
+                           "min_quantity": lambda v: whole(v, _("The minimum quantity"), minimum=1, maximum=10000),
+                           "active": lambda v: bool(v)}}
+        models = {"hall": (Hall, _("hall")), "programme": (Programme, _("programme")),
+                  "tickettype": (TicketType, _("ticket type"))}
+        allowed = checks[what]
+        unknown = sorted(set(changes) - set(allowed))
+        if unknown or not changes:
+            raise InvalidInput(_("Nothing to change, or not a field: {fields}.").format(fields=", ".join(unknown)))
+        checked = {field: allowed[field](value) for field, value in changes.items()}
+        model, title = models[what]
+        with self._uow() as uow:
+            row = (self._hall(uow.session, code) if what == "hall"
+                   else self._by_code(uow.session, model, code, title, lock=True))
+            before = {field: getattr(row, field) for field in checked}
+            for field, value in checked.items():
+                setattr(row, field, value)
+            self._audit(uow.session, actor, f"tickets.{what}.edit", code, {"before": before, "after": checked})
+            uow.commit()
+        return {"code": code, **checked}
+
     def set_price(self, actor: Actor, *, plan: str, ticket_type: str, price: int,
                   zone: str = ANY_ZONE) -> dict[str, Any]:
         """The price of ``ticket_type`` in ``zone`` (``*``: every zone without its own price)."""

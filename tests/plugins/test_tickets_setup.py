@@ -71,3 +71,24 @@ def test_sessions_prices_and_permissions(setup) -> None:
     with pytest.raises(PermissionDenied):
         setup.add_programme(cashier, code="X", title="X")
     assert [t["code"] for t in setup.list_ticket_types(cashier)] == ["ADULT", "CHILD"]
+
+
+def test_halls_programmes_and_ticket_types_are_edited_and_audited(setup) -> None:
+    from sqlalchemy import select
+
+    from suite.audit.models import AuditEvent
+
+    a = actor()
+    small_cinema(setup)
+    assert setup.edit(a, "hall", "H1", name="Hall One")["name"] == "Hall One"
+    assert setup.edit(a, "programme", "FILM1", title="The River (IMAX)", grade="IMAX")["grade"] == "IMAX"
+    setup.edit(a, "tickettype", "CHILD", active=False, min_quantity=2)
+    types = {t["code"]: t for t in setup.list_ticket_types(a)}
+    assert types["CHILD"]["active"] is False and types["CHILD"]["min_quantity"] == 2
+    assert [h["name"] for h in setup.list_halls(a)] == ["Hall One"]
+    for bad in ({"venue_code": "X"}, {}, {"kind": "opera"}):
+        with pytest.raises(InvalidInput):
+            setup.edit(a, "programme", "FILM1", **bad)
+    with setup._uow.read() as unit:
+        actions = set(unit.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("%.edit"))))
+    assert {"tickets.hall.edit", "tickets.programme.edit", "tickets.tickettype.edit"} <= actions
