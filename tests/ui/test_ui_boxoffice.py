@@ -358,8 +358,10 @@ def test_two_seats_paid_by_the_card_on_the_reader_print_tickets_that_verify(
     wait_for(shell.root, lambda: tab.session_tree.item(code, "values")[3] == "7 / 88", what="the sold count")
 
     # the tickets from the virtual printer: their QR codes decode and verify with the public key
-    jobs = printer.wait_for_jobs(2, timeout=15)
+    *jobs, receipt = printer.wait_for_jobs(3, timeout=15)      # the two tickets, then the order's receipt
     wait_for(shell.root, lambda: tab.print_message.kind == "ok", what="the printing line")
+    assert order["order"] in receipt.transcript and "Ticket sale" in receipt.transcript
+    assert f"{order['total'] // 100}.{order['total'] % 100:02d}" in receipt.transcript
     verifier = TicketVerifier([sales.public_key()])
     printed = []
     for job in jobs:
@@ -380,7 +382,7 @@ def test_two_seats_paid_by_the_card_on_the_reader_print_tickets_that_verify(
 
     # Reprint: marked, audited, the same codes
     tab.reprint_button.invoke()
-    again = printer.wait_for_jobs(4, timeout=15)[2:]
+    again = printer.wait_for_jobs(5, timeout=15)[3:]
     wait_for(shell.root, lambda: tab.print_message.kind == "ok" and not tab.printing, what="the reprint")
     assert all("REPRINT" in job.transcript for job in again)
     assert sorted(zxingcpp.read_barcodes(Image.open(j.png))[0].text for j in again) == \

@@ -1057,11 +1057,25 @@ class BoxOfficeTab(ttk.Frame):
         return print_tickets(self.app, tickets, reprint=reprint)
 
     def print_order(self, order: Mapping[str, Any]) -> None:
+        """The tickets on the ticket printer, then the order's receipt on the receipt printer (a
+        receipt that cannot print is said in the message; the tickets and the sale stand)."""
         tickets = [dict(t) for t in order.get("tickets", [])]
         if not tickets:
             return
-        printer = self.printer
-        self._print(lambda: printer(tickets, False))
+        printer, app, actor = self.printer, self.app, self.actor
+
+        def work() -> Any:
+            result = printer(tickets, False)
+            from plugins.tickets.receipt import order_receipt
+            from plugins.wallet.receipt import print_receipt
+
+            try:
+                print_receipt(app, order_receipt(app, actor, order))
+            except SuiteError as exc:
+                return {**(result if isinstance(result, Mapping) else {}), "receipt_error": error_text(exc)}
+            return result
+
+        self._print(work)
 
     def reprint(self) -> None:
         """The last order's tickets again: the ones waiting in the printer's queue when the first
@@ -1111,7 +1125,12 @@ class BoxOfficeTab(ttk.Frame):
             if not self.winfo_exists():
                 return
             printer = (result or {}).get("printer", "") if isinstance(result, Mapping) else ""
-            self.print_message.ok(_("Tickets printed ({printer}).").format(printer=printer))
+            receipt_error = (result or {}).get("receipt_error") if isinstance(result, Mapping) else None
+            if receipt_error:
+                self.print_message.error(" ".join((_("Tickets printed ({printer}).").format(printer=printer),
+                                                   _("No receipt:"), receipt_error)))
+            else:
+                self.print_message.ok(_("Tickets printed ({printer}).").format(printer=printer))
             self._set_enabled()
 
         def failed(exc: BaseException) -> None:
