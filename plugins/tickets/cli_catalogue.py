@@ -105,6 +105,12 @@ def configure_session(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--state", default="presale", help=_("presale, on_sale or stopped"))
     lst = _action(sub, "list", _("list sessions"), "session.list")
     lst.add_argument("--day", type=_date, help=_("only sessions starting that local day, YYYY-MM-DD"))
+    edit = _action(sub, "edit", _("another price plan, or other times while nothing is sold"), "session.edit")
+    edit.add_argument("code")
+    edit.add_argument("--plan")
+    edit.add_argument("--starts", type=_moment, help=_("start, YYYY-MM-DD HH:MM (the venue's local time unless an "
+                                                       "offset is given)"))
+    edit.add_argument("--ends", type=_moment)
     state = _action(sub, "state", _("set a session's sales state"), "session.state")
     state.add_argument("code")
     state.add_argument("state", help=_("presale, on_sale or stopped"))
@@ -261,6 +267,10 @@ def run(app: Any, args: argparse.Namespace) -> Any:
                                  ends_at=_local(args.ends, zone), state=args.state)
     if action == "session.list":
         return setup.list_sessions(actor, day=args.day)
+    if action == "session.edit":
+        zone = setup.settings.zone
+        return setup.edit_session(actor, args.code, plan=args.plan, starts_at=_local(args.starts, zone),
+                                  ends_at=_local(args.ends, zone))
     if action == "session.state":
         return setup.set_session_state(actor, args.code, args.state)
     if action == "tickettype.add":

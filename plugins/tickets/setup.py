@@ -434,6 +434,39 @@ class SetupService(TicketsCore):
             uow.commit()
         return self.session_info(actor, code)
 
+    def edit_session(self, actor: Actor, code: str, *, plan: str | None = None,
+                     starts_at: dt.datetime | None = None, ends_at: dt.datetime | None = None) -> dict[str, Any]:
+        """Another price plan (for the tickets sold from now on), or other times while no ticket
+        is sold (a sold ticket's signed code carries the times). Audited."""
+        self._begin(actor, "tickets.setup", admin=True)
+        if plan is None and starts_at is None and ends_at is None:
+            raise InvalidInput(_("Nothing to change."))
+        for moment in (starts_at, ends_at):
+            if moment is not None and (not isinstance(moment, dt.datetime) or moment.tzinfo is None):
+                raise InvalidInput(_("The start must be a date and time with its time zone."))
+        with self._uow() as uow:
+            session = uow.session
+            row = self._by_code(session, ShowSession, code, _("session"), lock=True)
+            before = {"plan": session.get_one(PricePlan, row.plan_id).code, "starts_at": row.starts_at.isoformat(),
+                      "ends_at": row.ends_at.isoformat()}
+            if plan is not None:
+                row.plan_id = self._by_code(session, PricePlan, plan, _("price plan")).id
+            if starts_at is not None or ends_at is not None:
+                sold = session.scalar(select(func.count()).select_from(SeatClaim).where(
+                    SeatClaim.session_id == row.id, SeatClaim.kind == "sold"))
+                if sold:
+                    raise Conflict(_("Session {session} has tickets sold: its times cannot change (the tickets "
+                                     "carry them); stop its sales and add another session.").format(session=code))
+                length = row.ends_at - row.starts_at
+                row.starts_at = starts_at or row.starts_at
+                row.ends_at = ends_at or (row.starts_at + length)
+                if row.ends_at <= row.starts_at:
+                    raise InvalidInput(_("A session must end after it starts."))
+            self._audit(session, actor, "tickets.session.edit", code,
+                        {"before": before, "plan": plan, "starts_at": starts_at, "ends_at": ends_at})
+            uow.commit()
+        return self.session_info(actor, code)
+
     def session_info(self, actor: Actor, code: str) -> dict[str, Any]:
         self._begin(actor, "tickets.view", admin=True)
         with self._uow.read() as uow:

@@ -92,3 +92,28 @@ def test_halls_programmes_and_ticket_types_are_edited_and_audited(setup) -> None
     with setup._uow.read() as unit:
         actions = set(unit.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("%.edit"))))
     assert {"tickets.hall.edit", "tickets.programme.edit", "tickets.tickettype.edit"} <= actions
+
+
+def test_a_session_moves_until_a_ticket_is_sold_and_changes_plan(setup, engine, secret_store) -> None:
+    import datetime as dt
+
+    from plugins.tickets.sales import SalesService
+    from suite.errors import Conflict
+
+    a = actor()
+    info = small_cinema(setup)
+    start = dt.datetime.fromisoformat(info["starts_at"])
+    moved = setup.edit_session(a, "S1", starts_at=start + dt.timedelta(hours=1))
+    assert dt.datetime.fromisoformat(moved["ends_at"]) - dt.datetime.fromisoformat(moved["starts_at"]) == \
+        dt.timedelta(minutes=110)  # the length is kept
+    setup.add_price_plan(a, code="LATE", name="Late prices")
+    assert setup.edit_session(a, "S1", plan="LATE")["plan"] == "LATE"
+    setup.set_price(a, plan="LATE", ticket_type="ADULT", price=4000)
+    sales = service(SalesService, setup._uow, secrets=secret_store)
+    seat = setup.seat_map(a, hall="H1", name="Standard")["seats"][0]["id"]
+    sales.sell(a, session_code="S1", lines=[{"seat_id": seat, "ticket_type": "ADULT"}],
+               payments=[{"method": "cash", "amount": 4000}], key="late-1")
+    with pytest.raises(Conflict, match="tickets sold"):
+        setup.edit_session(a, "S1", starts_at=start)
+    with pytest.raises(InvalidInput):
+        setup.edit_session(a, "S1")
