@@ -9,8 +9,13 @@ root-only file); the tests use that file backend in a temporary folder.
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
 import importlib
+import os
 import secrets as _random
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import keyring
@@ -19,6 +24,9 @@ import keyring.errors
 
 from suite.errors import SecretMissing
 from suite.i18n import _
+
+
+_CREATING = threading.Lock()  # first-use key creation, for every store of this process
 
 
 @dataclass
@@ -64,9 +72,29 @@ class SecretStore:
             pass
 
     def get_or_create_key(self, name: str, size: int = 32) -> bytes:
-        """A random binary key kept base64 in the keyring, created on first use."""
+        """A random binary key kept base64 in the keyring, created on first use. Creating it is
+        serialised (threads of this process, and processes sharing a keyring file), so two
+        first users never make two keys, nor write a file keyring at the same time."""
         value = self.get(name)
         if value is None:
-            value = base64.b64encode(_random.token_bytes(size)).decode()
-            self.set(name, value)
+            with _CREATING, self._file_lock():
+                value = self.get(name)
+                if value is None:
+                    value = base64.b64encode(_random.token_bytes(size)).decode()
+                    self.set(name, value)
         return base64.b64decode(value)
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        """An exclusive lock beside a file keyring (``<file>.lock``); nothing for the OS keyring."""
+        path = getattr(self.backend, "file_path", None)
+        if not isinstance(path, str) or not path:
+            yield
+            return
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        with open(path + ".lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
