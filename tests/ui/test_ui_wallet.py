@@ -243,7 +243,10 @@ def open_tab(main: Any, tab_id: str) -> Any:
 def cashier_tab(shell: Any) -> Any:
     main = login(shell, *CASHIER)
     assert {"wallet.cashier", "wallet.selfquery"} <= set(main.tab_ids())
-    return open_tab(main, "wallet.cashier")
+    tab = open_tab(main, "wallet.cashier")
+    # the panel takes a card only while it is on screen: wait for the tab to be mapped
+    wait_for(shell.root, lambda: tab.winfo_viewable(), what="the cashier tab on screen")
+    return tab
 
 
 def present(shell: Any, lab: LabHandle, uid: str, *, again: bool = False, name: str | None = None) -> None:
