@@ -36,7 +36,7 @@ from suite.plugin_state import enabled_flags, set_enabled
 log = logging.getLogger(__name__)
 
 #: the host's own plugin modules, registered before any third-party plugin
-BUILTIN_PLUGINS: tuple[str, ...] = ("suite.core_plugin", "plugins.wallet", "plugins.tickets")
+BUILTIN_PLUGINS: tuple[str, ...] = ("suite.core_plugin", "plugins.wallet", "plugins.tickets", "plugins.checkin")
 ENTRY_POINT_GROUP = "venue_suite"
 CORE_PLUGIN_ID = "core"
 CORE_PLUGIN_MODULE = "suite.core_plugin"
