@@ -18,6 +18,15 @@ from suite.identity.actor import Actor
 from plugins.checkin.settings import CheckinSettings
 
 PLUGIN_ID = "checkin"
+_changes = [0]  # lists and channels changed by this process (gates reload their rules at once)
+
+
+def generation() -> int:
+    return _changes[0]
+
+
+def rules_changed() -> None:
+    _changes[0] += 1
 
 
 class CheckinRefused(SuiteError):
@@ -65,4 +74,4 @@ class CheckinCore:
                venue_id=actor.venue_id, terminal_id=actor.terminal_id)
 
 
-__all__ = ["PLUGIN_ID", "CheckinCore", "CheckinRefused"]
+__all__ = ["PLUGIN_ID", "CheckinCore", "CheckinRefused", "generation", "rules_changed"]

@@ -130,9 +130,9 @@ class OnlineResolver:
 
 
 def _revoked(session: Session, serial: str) -> bool:
-    from plugins.tickets.models import Revocation
+    from plugins.checkin.statements import is_revoked
 
-    return session.scalar(select(Revocation.id).where(Revocation.serial == serial)) is not None
+    return is_revoked(session.connection(), serial)
 
 
 def revoked_serials(session: Session) -> list[str]:

@@ -12,6 +12,7 @@ valid for them. Every call carries the entry's nonce, so a replay changes nothin
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -25,7 +26,7 @@ from suite.i18n import _
 from suite.identity.actor import Actor
 from suite.inputs import text, whole
 
-from plugins.checkin import rules
+from plugins.checkin import core, rules, statements
 from plugins.checkin.core import CheckinCore, CheckinRefused
 from plugins.checkin.credentials import (
     OnlineResolver, channel_rules, clean_code, list_rules, revoked_serials,
@@ -33,6 +34,7 @@ from plugins.checkin.credentials import (
 from plugins.checkin.models import CheckinChannel, CheckinCode, CheckinConflict, CheckinEntry, CheckinList, CheckinUsage
 from plugins.checkin.setup import channel_dict, code_dict, list_dict
 
+RULES_TTL = 1.0  # seconds a gate trusts its copy of the lists before looking for changes
 _USAGE_FIELDS = ("admitted", "reserved", "exited", "inside", "day", "day_admitted", "last_at", "last_channel")
 FINAL_STATES = ("refused", "admitted", "partial", "annulled")
 
@@ -70,6 +72,8 @@ class CheckinService(CheckinCore):
         self._wallet = wallet
         self._rules: dict[str, tuple[rules.ListRules, rules.ChannelRules]] = {}
         self._rules_version: tuple[Any, ...] | None = None
+        self._rules_fresh_until = 0.0
+        self._generation = -1
         self._resolver: OnlineResolver | None = None
 
     @classmethod
@@ -100,7 +104,14 @@ class CheckinService(CheckinCore):
         return self._resolver
 
     def rules_for(self, session: Session, channel: str) -> tuple[rules.ListRules, rules.ChannelRules]:
-        """The list and channel rules, reloaded when a list or channel changed."""
+        """The list and channel rules, reloaded when a list or channel changed (looked at once a
+        second, and at once after a change made in this process)."""
+        tick = time.monotonic()
+        if self._rules_version is not None and tick < self._rules_fresh_until and core.generation() == self._generation:
+            found = self._rules.get(channel)
+            if found is not None:
+                return found
+        self._rules_fresh_until, self._generation = tick + RULES_TTL, core.generation()
         version = tuple(session.execute(select(
             select(func.max(CheckinList.updated_at)).scalar_subquery(),
             select(func.count(CheckinList.id)).scalar_subquery(),
@@ -131,8 +142,9 @@ class CheckinService(CheckinCore):
         nonce = text(nonce, _("The nonce"), 64) if nonce else uuid7().hex
         now = at or self.now()
         zone = self.settings.zone
-        with self._uow() as uow:
+        with self._uow.relaxed() as uow:  # a reservation: see UnitOfWorkFactory.relaxed
             session = uow.session
+            statements.relax_postgres(session.connection())
             list_rule, channel_rule = self.rules_for(session, channel)
             credential = self.resolver().resolve(session, raw) if raw else rules.Credential(
                 "code", "", "", problem=rules.UNKNOWN)
@@ -145,15 +157,13 @@ class CheckinService(CheckinCore):
             usage = usage_of(usage_row)
             decision = rules.decide(list_rule, channel_rule, credential, usage, now, zone)
             values = self._entry_values(nonce, list_rule, channel_rule, credential, decision, now, actor)
-            try:
-                with session.begin_nested():
-                    session.execute(CheckinEntry.__table__.insert().values(**values))
-            except IntegrityError:
+            if not statements.insert_entry(session.connection(), values):
                 uow.rollback()
                 return self._replay(nonce)
             if decision.ok:
+                held = decision.persons if channel_rule.direction == "in" else 0  # exits reserve nothing
                 self._save_usage(session, list_rule.code, credential.key,
-                                 {"reserved": usage.reserved + decision.persons, "last_at": now,
+                                 {"reserved": usage.reserved + held, "last_at": now,
                                   "last_channel": channel_rule.code})
             uow.commit()
         return entry_dict(values, remaining=decision.remaining, side=channel_rule.side, gate=channel_rule.gate,
@@ -244,9 +254,10 @@ class CheckinService(CheckinCore):
         with self._uow() as uow:
             session = uow.session
             entry = self._entry(session, nonce, lock=True)
-            if entry.state == "pending":
+            was_pending = entry.state == "pending"
+            if was_pending:
                 self._close_entry(session, entry, now)
-            result = entry_dict(entry)
+            result = entry_dict(entry, replayed=not was_pending)
             uow.commit()
         return result
 
@@ -396,8 +407,8 @@ class CheckinService(CheckinCore):
                 outcome = "skipped" if self.passage(actor, nonce=item["nonce"], index=int(item["index"]),
                                                     at=_when(item.get("at")))["replayed"] else "applied"
             elif op == "close":
-                self.close(actor, nonce=item["nonce"], at=_when(item.get("at")))
-                outcome = "applied"
+                outcome = "skipped" if self.close(actor, nonce=item["nonce"],
+                                                  at=_when(item.get("at")))["replayed"] else "applied"
             else:
                 raise InvalidInput(_("Unknown upload item {op!r}.").format(op=op))
             if isinstance(outcome, dict):
@@ -447,6 +458,10 @@ class CheckinService(CheckinCore):
             entry = self._entry(session, nonce)
             for index in range(passed):
                 self._apply_offline_passage(session, list_rule, entry, index + 1, decided_at)
+            if entry.kind == "manual":
+                self._audit(session, actor, "checkin.open", entry.channel_code,
+                            {"persons": entry.authorised, "reason": entry.note, "nonce": nonce, "offline": True,
+                             "terminal": entry.terminal_code, "operator": entry.operator})
             report: dict[str, Any] | None = None
             if conflict:
                 report = self._conflict(session, actor, entry, conflict)
@@ -462,12 +477,12 @@ class CheckinService(CheckinCore):
                                     channel=entry.channel_code, reserved=False)
         self._save_usage(session, entry.list_code, entry.credential, {n: getattr(usage, n) for n in _USAGE_FIELDS})
         if entry.direction == "in" and entry.kind == "card" and entry.note == "count":
-            from plugins.wallet.core import CardRefused
+            from plugins.wallet.core import CardRefused, InsufficientBalance
 
             try:
                 with session.begin_nested():
                     self._take_count(session, entry, index)
-            except CardRefused:
+            except (CardRefused, InsufficientBalance):  # no count left: the conflict is reported
                 entry.conflict = True
 
     def _conflict(self, session: Session, actor: Actor, entry: CheckinEntry, reason: str) -> dict[str, Any]:
@@ -510,27 +525,13 @@ class CheckinService(CheckinCore):
         return list_rules(row)
 
     @staticmethod
-    def _lock_usage(session: Session, list_code: str, credential: str) -> Mapping[str, Any] | None:
+    def _lock_usage(session: Session, list_code: str, credential: str) -> Mapping[str, Any]:
         """The usage row, locked for this transaction (created empty when missing)."""
-        dialect = session.get_bind().dialect.name
-        table = CheckinUsage.__table__
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        session.execute(insert(table).values(list_code=list_code, credential=credential, admitted=0, reserved=0,
-                                             exited=0, inside=0, day_admitted=0, last_channel="")
-                        .on_conflict_do_nothing())
-        query = select(table).where(table.c.list_code == list_code, table.c.credential == credential)
-        if dialect == "postgresql":
-            query = query.with_for_update()
-        return session.execute(query).mappings().one()
+        return statements.lock_usage(session.connection(), list_code, credential)
 
     @staticmethod
     def _save_usage(session: Session, list_code: str, credential: str, values: Mapping[str, Any]) -> None:
-        table = CheckinUsage.__table__
-        session.execute(update(table).where(table.c.list_code == list_code, table.c.credential == credential)
-                        .values(**values))
+        statements.save_usage(session.connection(), list_code, credential, values)
 
 
 def _when(value: Any) -> dt.datetime | None:

@@ -16,7 +16,7 @@ from suite.i18n import _
 from suite.identity.actor import Actor
 from suite.inputs import text, whole
 
-from plugins.checkin.core import CheckinCore
+from plugins.checkin.core import CheckinCore, rules_changed
 from plugins.checkin.models import DIRECTIONS, ENTRY_MODES, CheckinChannel, CheckinCode, CheckinList
 
 _SELECTORS = ("ticket_types", "halls", "sessions", "card_types")
@@ -128,6 +128,7 @@ class SetupService(CheckinCore):
             result = list_dict(row)
             self._audit(session, actor, "checkin.list.add", code, result)
             uow.commit()
+        rules_changed()
         return result
 
     def edit_list(self, actor: Actor, code: str, **changes: Any) -> dict[str, Any]:
@@ -146,6 +147,7 @@ class SetupService(CheckinCore):
             self._audit(session, actor, "checkin.list.edit", code,
                         {"before": {k: before[k] for k in clean}, "after": {k: after[k] for k in clean}})
             uow.commit()
+        rules_changed()
         return after
 
     def show_list(self, actor: Actor, code: str) -> dict[str, Any]:
@@ -184,6 +186,7 @@ class SetupService(CheckinCore):
             result = channel_dict(row)
             self._audit(session, actor, "checkin.channel.add", code, result)
             uow.commit()
+        rules_changed()
         return result
 
     def edit_channel(self, actor: Actor, code: str, **changes: Any) -> dict[str, Any]:
@@ -203,6 +206,7 @@ class SetupService(CheckinCore):
             self._audit(session, actor, "checkin.channel.edit", code,
                         {"before": {k: before[k] for k in clean}, "after": {k: after[k] for k in clean}})
             uow.commit()
+        rules_changed()
         return after
 
     def channels(self, actor: Actor) -> list[dict[str, Any]]:

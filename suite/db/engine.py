@@ -36,7 +36,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(conn: Any) -> None:
     # Writers take the lock at BEGIN, so two transactions never deadlock upgrading a read
     # lock; read-only units of work (reports) begin DEFERRED and never block the writers.
-    mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    options = conn.get_execution_options()
+    # durable=False (``UnitOfWorkFactory.relaxed``): this commit may skip the fsync; the next
+    # durable commit writes it to disk with its own (WAL keeps the order)
+    synchronous = "FULL" if options.get("durable", True) else "NORMAL"
+    if conn.info.get("synchronous") != synchronous:
+        conn.exec_driver_sql(f"PRAGMA synchronous={synchronous}")
+        conn.info["synchronous"] = synchronous
+    mode = options.get("sqlite_begin", "IMMEDIATE")
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 

@@ -63,9 +63,17 @@ class UnitOfWorkFactory:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(engine.execution_options(sqlite_begin="DEFERRED"),
                                            expire_on_commit=False)
+        self._relaxed_sessions = sessionmaker(engine.execution_options(durable=False), expire_on_commit=False)
 
     def __call__(self) -> UnitOfWork:
         return UnitOfWork(self._sessions)
+
+    def relaxed(self) -> UnitOfWork:
+        """A unit of work whose commit need not wait for the disk: for records whose loss in a
+        power cut costs nothing (a gate's reservation for someone who has not passed yet).
+        SQLite commits it without an fsync; PostgreSQL callers add ``SET LOCAL
+        synchronous_commit TO OFF``. A later ordinary commit makes it durable too."""
+        return UnitOfWork(self._relaxed_sessions)
 
     def read(self) -> UnitOfWork:
         """A unit of work for queries only: on SQLite it does not hold the write lock."""
