@@ -146,9 +146,9 @@ class GateRunner:
         self._last[channel] = _LastScan(code, now, result)
         if result.get("repeat"):
             return self._show(result)
-        self._indicate(lane, bool(result["ok"]))
-        if result["ok"]:
+        if result["ok"]:  # the relay first: the light and the beep follow on the same line
             self._let_through(lane, result["nonce"], int(result["persons"]))
+        self._indicate(lane, bool(result["ok"]))
         return self._show(result)
 
     def manual_open(self, channel: str, reason: str, persons: int = 1) -> dict[str, Any]:

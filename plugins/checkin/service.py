@@ -183,9 +183,10 @@ class CheckinService(CheckinCore):
 
     def _repeat(self, session: Session, usage: Mapping[str, Any] | None, channel: rules.ChannelRules,
                 credential: rules.Credential, now: dt.datetime) -> dict[str, Any] | None:
-        if usage is None or usage["last_channel"] != channel.code or usage["last_at"] is None:
+        if (usage is None or not self.settings.repeat_seconds or usage["last_channel"] != channel.code
+                or usage["last_at"] is None):
             return None
-        if (now - usage["last_at"]).total_seconds() > self.settings.repeat_seconds:
+        if not 0 <= (now - usage["last_at"]).total_seconds() <= self.settings.repeat_seconds:
             return None
         entry = session.scalars(select(CheckinEntry).where(
             CheckinEntry.credential == credential.key, CheckinEntry.channel_code == channel.code,

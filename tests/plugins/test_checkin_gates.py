@@ -128,9 +128,9 @@ def test_scan_opens_the_relay_and_the_passage_commits_the_entry(site: dict[str, 
     turnstile.sim.send("qr " + ticket("100000000001"))
     decision = loop.result("decision")
     assert decision["ok"] and decision["reason"] == "valid" and decision["persons"] == 1
-    assert turnstile.sim.wait_for("led")["colour"] == "green"  # the light first, then the relay
     pulse = turnstile.sim.wait_for(lambda e: e.get("event") == "output" and e["control_code"] == 5)
     assert pulse["direction"] == "A"
+    assert turnstile.sim.wait_for("led")["colour"] == "green"  # the relay first, then the light
     loop.result("passage", nonce=decision["nonce"])
     committed = entry(site["uow"], decision["nonce"])
     assert (committed.state, committed.passed) == ("admitted", 1)
