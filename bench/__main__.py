@@ -6,9 +6,8 @@ import argparse
 import platform
 import os
 
-from bench import (bench_cards, bench_cli, bench_gates, bench_ledger, bench_printer, bench_purse, bench_reports,
-                   bench_seatmap, bench_tickets, bench_ui, bench_wallet,
-                   bench_wallet_ui)
+from bench import (bench_cards, bench_checkin, bench_cli, bench_gates, bench_ledger, bench_printer, bench_purse,
+                   bench_reports, bench_seatmap, bench_tickets, bench_ui, bench_wallet, bench_wallet_ui)
 
 
 def main() -> None:
@@ -32,6 +31,8 @@ def main() -> None:
     bench_purse.main(["--quick"] if args.quick else [])
     print("\n== Gates (OSDP and relay board on pseudo-terminals)")
     bench_gates.main(["--quick"] if args.quick else [])
+    print("\n== Check-in (decisions, scan to relay, a 10-lane hour)")
+    bench_checkin.main(["--quick"] if args.quick else [])
     print("\n== Printing (ESC/POS to the virtual printer)")
     bench_printer.main(["--quick"] if args.quick else [])
     print("\n== Desktop shell (Tk under Xvfb)")
