@@ -31,6 +31,9 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("reports.view", N_("View reports"), _REPORTING),
     Permission("reports.export", N_("Export reports to Excel or CSV"), _REPORTING),
     Permission("reports.chain", N_("See reports for every venue of the chain"), ("statistician", "finance")),
+    # the gate emergency (suite.emergency): never licence-gated; only the administrator resets it
+    Permission("gates.emergency", N_("Release every gate in an emergency"), ("gate_attendant", "manager")),
+    Permission("gates.emergency_reset", N_("Reset the gates after an emergency")),
 )
 
 TABS: tuple[TabSpec, ...] = (

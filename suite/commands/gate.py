@@ -1,4 +1,4 @@
-"""venue-suite gate simulate | open | status | release
+"""venue-suite gate simulate | open | status | release | emergency on|off|status
 
 ``simulate`` starts a simulated turnstile (OSDP) or relay board on a pseudo-terminal, prints the
 port as a JSON line and takes script commands on standard input (``gates.simulator.control``);
@@ -6,6 +6,12 @@ port as a JSON line and takes script commands on standard input (``gates.simulat
 terminal's site file (``[devices.<id>]`` of kind ``osdp-gate`` or ``relay-gate``) directly: they
 need neither the database nor a licence, so an emergency release works when nothing else does.
 Do not run them while the desktop suite holds the same serial port.
+
+``emergency`` is the venue's gate emergency (``suite.emergency``, feature G5), never licence-gated:
+``on`` releases this terminal's gates first, then records the emergency in the database for every
+gate PC of the venue; with the database out of reach the gates are still released and the result
+says ``"recorded": false`` (exit status 0: the gates are open). ``off`` (the system administrator)
+ends the emergency in the database, then resets this terminal's gates; ``status`` shows it.
 """
 
 from __future__ import annotations
@@ -46,6 +52,20 @@ def configure(verb: str, parser: argparse.ArgumentParser) -> None:
     release.add_argument("--gate")
     release.add_argument("--timeout", type=float, default=3.0)
     release.set_defaults(func=release_gates)
+    emergency = sub.add_parser("emergency", help=_("the venue's gate emergency: on, off, status"))
+    actions = emergency.add_subparsers(dest="emergency_action", metavar="ACTION")
+    on = actions.add_parser("on", help=_("release every gate of this terminal and record the emergency for "
+                                         "the whole venue"))
+    on.add_argument("--reason", required=True, help=_("why the gates are released (kept in the security log)"))
+    on.add_argument("--timeout", type=float, default=3.0, help=_("seconds to wait for each gate to answer"))
+    on.set_defaults(func=emergency_on)
+    off = actions.add_parser("off", help=_("system administrator: end the emergency and lock this terminal's "
+                                           "gates again"))
+    off.add_argument("--reason", default="", help=_("a note for the security log"))
+    off.add_argument("--timeout", type=float, default=3.0, help=_("seconds to wait for each gate to answer"))
+    off.set_defaults(func=emergency_off)
+    shown = actions.add_parser("status", help=_("show the venue's gate emergency state"))
+    shown.set_defaults(func=emergency_status)
 
 
 # ------------------------------------------------------------------ the configured gates
@@ -148,6 +168,61 @@ def release_gates(ctx: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
         except DeviceError as exc:
             rows.append({"gate": config.id, "released": False, "message": exc.message})
     return rows
+
+
+def reset_gates(ctx: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """``reset()`` on every configured gate (or ``--gate``): back to locked after an emergency."""
+    from suite.device_host import DeviceError
+
+    rows = []
+    for config in _gate_configs(ctx, getattr(args, "gate", None)):
+        try:
+            with _Session(ctx, config) as session:
+                session.wait_online(args.timeout)
+                done = session.gate.reset()
+                time.sleep(0.3)  # let the commands leave before the line closes
+                rows.append({**session.row(), "reset": done})
+        except DeviceError as exc:
+            rows.append({"gate": config.id, "reset": False, "message": exc.message})
+    return rows
+
+
+# ------------------------------------------------------------------ the venue's emergency
+
+def emergency_on(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """The gates first (safety needs no database), then the record for the venue's other gates."""
+    import logging
+
+    from suite.emergency import CLI, EmergencyService
+    from suite.errors import SuiteError
+
+    gates = release_gates(ctx, argparse.Namespace(gate=None, timeout=args.timeout))
+    try:
+        state = EmergencyService.from_app(ctx.app()).activate(ctx.actor(), reason=args.reason, source=CLI)
+    except Exception as exc:  # noqa: BLE001 - the gates are open whatever went wrong with the record
+        if not isinstance(exc, SuiteError):
+            logging.getLogger(__name__).exception("gate emergency not recorded")
+        reason = exc.message if isinstance(exc, SuiteError) else str(exc) or type(exc).__name__
+        return {"venue_code": ctx.settings.terminal.venue_code.strip().upper(), "recorded": False,
+                "error": exc.code if isinstance(exc, SuiteError) else "error",
+                "message": _("The gates of this terminal were released, but the emergency was not recorded for "
+                             "the venue: {reason}").format(reason=reason),
+                "gates": gates}
+    return {**state.as_dict(), "recorded": True, "gates": gates}
+
+
+def emergency_off(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from suite.emergency import EmergencyService
+
+    state = EmergencyService.from_app(ctx.app()).reset(ctx.actor(), reason=args.reason)
+    gates = reset_gates(ctx, argparse.Namespace(gate=None, timeout=args.timeout))
+    return {**state.as_dict(), "gates": gates}
+
+
+def emergency_status(ctx: Any, args: argparse.Namespace) -> dict[str, Any]:
+    from suite.emergency import EmergencyService
+
+    return EmergencyService.from_app(ctx.app()).state().as_dict()
 
 
 # ------------------------------------------------------------------ the simulator

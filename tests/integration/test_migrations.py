@@ -20,8 +20,8 @@ def test_migrated_schema_matches_models(engine) -> None:
 
 def test_upgrade_is_idempotent_and_reports_heads(engine) -> None:
     assert not pending(engine)
-    assert current_revisions(engine) == head_revisions(engine) == ["0001_host"]
-    assert upgrade(engine) == ["0001_host"]
+    assert current_revisions(engine) == head_revisions(engine) == ["0002_host_gate_emergency"]
+    assert upgrade(engine) == ["0002_host_gate_emergency"]
     tables = set(inspect(engine).get_table_names())
     assert {"ledger_accounts", "ledger_entries", "ledger_lines", "users", "roles", "audit_events",
-            "licences", "plugin_state", "venues", "terminals"} <= tables
+            "licences", "plugin_state", "venues", "terminals", "gate_emergencies"} <= tables

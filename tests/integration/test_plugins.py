@@ -230,7 +230,8 @@ def test_core_plugin_declares_the_host_permissions(uow_factory, licences) -> Non
     perms = {p.id: p for p in host.permissions()}
     assert set(perms) == {"admin.users", "admin.roles", "admin.plugins", "admin.licence", "admin.settings",
                           "admin.backup", "ledger.view", "ledger.check", "audit.view", "audit.verify",
-                          "reports.view", "reports.export", "reports.chain"}
+                          "reports.view", "reports.export", "reports.chain", "gates.emergency",
+                          "gates.emergency_reset"}
     assert {"statistician", "finance", "local_statistician", "manager"} <= set(perms["reports.view"].default_roles)
     assert perms["admin.users"].default_roles == ()
     assert host.manifests() == [core.manifest]
@@ -490,7 +491,7 @@ def test_load_manifests_and_permissions_read_no_database(tmp_path: Path) -> None
         host.load({"stock": {"colour": "red"}})
         assert ("validate_settings", {"colour": "red"}) in with_tables.calls
         assert [(m.id, m.migrations) for m in host.manifests()] == [("core", None), ("stock", "/plugins/stock/migrations")]
-        assert len(host.permissions()) == 13
+        assert len(host.permissions()) == 15
         with pytest.raises(Exception, match="no such table"):
             host.plugins()  # states do need the schema
     finally:

@@ -89,9 +89,10 @@ def test_wallet_branch_matches_models_and_is_idempotent(wallet_engine) -> None:
     ours = [d for d in diffs if "wallet_" in repr(d)]
     assert ours == []
     # the recorded heads are the script's heads, so a PostgreSQL app does not ask for an upgrade
-    assert current_revisions(wallet_engine) == head_revisions(wallet_engine, MIGRATIONS) == ["wallet_0002"]
+    assert current_revisions(wallet_engine) == head_revisions(wallet_engine, MIGRATIONS) == [
+        "0002_host_gate_emergency", "wallet_0002"]
     assert not pending(wallet_engine, MIGRATIONS)
-    assert upgrade(wallet_engine, MIGRATIONS, MODELS) == ["wallet_0002"]
+    assert upgrade(wallet_engine, MIGRATIONS, MODELS) == ["0002_host_gate_emergency", "wallet_0002"]
     assert {"wallet_card_types", "wallet_cards", "wallet_card_events"} <= set(inspect(wallet_engine).get_table_names())
 
 
