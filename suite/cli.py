@@ -39,7 +39,7 @@ HOST_VERBS: dict[str, tuple[str, str]] = {
     "gui": ("gui", "open the desktop suite"),
     "lab": ("lab", "the virtual device lab: pcscd with virtual readers and cards"),
     "printer": ("printer", "receipt and ticket printers: test print, reprint queue, virtual printer"),
-    "gate": ("gate", "turnstiles: simulate, open, status, release, emergency on/off/status"),
+    "gate": ("gate", "turnstiles: simulate, open, status, release, run, emergency on/off/status"),
 }
 
 

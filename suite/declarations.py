@@ -92,3 +92,6 @@ class PluginManifest:
     # folder with this plugin's Alembic revisions (its own branch, label = plugin id)
     migrations: str | None = None
     depends_on: tuple[str, ...] = field(default=())
+    # "module:attr" of ``run(app, channels, emit, stop)``: the gate loop ``venue-suite gate run``
+    # runs (the check-in plugin's); the host owns the verb, so its safety part needs no licence
+    gate_runner: str | None = None

@@ -40,6 +40,7 @@ def _refs(m: PluginManifest) -> list[tuple[str, str]]:
     refs += [(_("CLI run"), c.run) for c in m.cli_commands]
     refs += [(_("device driver"), d.driver) for d in m.device_kinds]
     refs += [(_("print layout"), p.layout) for p in m.print_templates]
+    refs += [(_("gate runner"), m.gate_runner)] if m.gate_runner else []
     return refs
 
 

@@ -89,4 +89,15 @@ class GateLoop:
             self.devices.stop()
 
 
-__all__ = ["GATE_KINDS", "GateLoop", "build_desk", "build_runner", "gate_ids"]
+def run(app: Any, channels: Sequence[str], emit: Callable[[dict[str, Any]], None], stop: threading.Event) -> None:
+    """``venue-suite gate run``: the loop until ``stop`` is set (Ctrl-C, SIGTERM)."""
+    from plugins.checkin.core import PLUGIN_ID
+    from suite.licensing.service import Purpose
+
+    app.plugins.require_active(PLUGIN_ID, Purpose.SALE)
+    loop = GateLoop(app, channels, emit)
+    emit({"type": "started", "channels": sorted(loop.runner.lanes), "gates": list(loop.runner.gates)})
+    loop.run(stop)
+
+
+__all__ = ["GATE_KINDS", "GateLoop", "build_desk", "build_runner", "gate_ids", "run"]

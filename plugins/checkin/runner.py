@@ -86,7 +86,7 @@ class GateRunner:
         self.desk = desk
         self.actor = actor
         self.lanes = {lane.channel: lane for lane in lanes}
-        self.gates = dict(gates)
+        self.gates = gates  # may look gates up lazily (DeviceGates)
         self._emit = emit or (lambda _result: None)
         self._emergency_service = emergency
         self._repeat = repeat_seconds

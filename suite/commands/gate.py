@@ -1,4 +1,4 @@
-"""venue-suite gate simulate | open | status | release | emergency on|off|status
+"""venue-suite gate simulate | open | status | release | run | emergency on|off|status
 
 ``simulate`` starts a simulated turnstile (OSDP) or relay board on a pseudo-terminal, prints the
 port as a JSON line and takes script commands on standard input (``gates.simulator.control``);
@@ -52,6 +52,11 @@ def configure(verb: str, parser: argparse.ArgumentParser) -> None:
     release.add_argument("--gate")
     release.add_argument("--timeout", type=float, default=3.0)
     release.set_defaults(func=release_gates)
+    runner = sub.add_parser("run", help=_("validate and open the turnstiles of this terminal, with no screen "
+                                          "(the check-in plugin's gate loop); Ctrl-C stops"))
+    runner.add_argument("--channel", action="append", default=[], metavar="ID",
+                        help=_("a check-in channel to run (repeat for more; default: [plugins.checkin] channels)"))
+    runner.set_defaults(func=run_gates)
     emergency = sub.add_parser("emergency", help=_("the venue's gate emergency: on, off, status"))
     actions = emergency.add_subparsers(dest="emergency_action", metavar="ACTION")
     on = actions.add_parser("on", help=_("release every gate of this terminal and record the emergency for "
@@ -185,6 +190,30 @@ def reset_gates(ctx: Any, args: argparse.Namespace) -> list[dict[str, Any]]:
         except DeviceError as exc:
             rows.append({"gate": config.id, "reset": False, "message": exc.message})
     return rows
+
+
+# ------------------------------------------------------------------ the gate loop
+
+def run_gates(ctx: Any, args: argparse.Namespace) -> None:
+    """The active plugin's gate loop (``gate_runner`` of its manifest), one JSON line per event,
+    until Ctrl-C or SIGTERM."""
+    import signal
+
+    from gates.simulator.control import JsonLines
+    from suite.plugins import PluginUnavailable, resolve_ref
+
+    app = ctx.app()
+    runners = [m.gate_runner for m in app.plugins.active_manifests() if m.gate_runner]
+    if not runners:
+        raise PluginUnavailable(_("No active plugin validates at gates: enable and license the check-in plugin "
+                                  "(the emergency verbs work without it)."))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_args: stop.set())
+    try:
+        resolve_ref(runners[0])(app, list(args.channel), JsonLines(), stop)
+    except KeyboardInterrupt:
+        stop.set()
+    return None
 
 
 # ------------------------------------------------------------------ the venue's emergency

@@ -136,3 +136,71 @@ def test_plain_codes_hand_opening_and_counts(site: Site) -> None:
     assert counts["lists"] == [{"list": "MAIN", "in": 4, "out": 0, "inside": 4, "refused": 2, "scans": 4}]
     assert counts["channels"][0]["channel"] == "L1" and counts["channels"][0]["in"] == 4
     assert ok(site, "checkin", "conflicts") == []
+
+
+# ---------------------------------------------------------------- gate run: the headless loop
+
+
+def test_gate_run_validates_at_a_turnstile_until_stopped(site: Site, tmp_path: Path) -> None:
+    """``gate run`` as its own process: a QR code read at a simulated OSDP turnstile is decided,
+    the relay opens, the simulated person passes and the entry is committed; SIGTERM stops it."""
+    import os
+    import queue
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from gates.simulator.process import SimulatorProcess, keyring_args
+    from gates.simulator.pty import PtyPair
+    from plugins.tickets.codes import TicketClaims, TicketSigner
+    from plugins.tickets.settings import TicketSettings
+    from suite.bootstrap import open_secrets
+    from suite.config import load_settings
+
+    entrance(site)
+    secrets = open_secrets(load_settings(site.path))
+    signer = TicketSigner.from_secrets(secrets, TicketSettings().signing_key_secret)
+    starts = int(dt.datetime.now(dt.timezone.utc).timestamp()) + 600
+    code = signer.sign(TicketClaims(serial="700000000001", venue="HQ", session="S1", hall="H1", row="A", seat="1",
+                                    ticket_type="ADULT", category="adult", admits=1, starts=starts,
+                                    ends=starts + 7200))
+    with PtyPair() as pair:
+        sim = SimulatorProcess("turnstile", pair, keyring_args(secrets, "osdp-scbk:gate-1")
+                               + ["--pass-after", "200"]).start()
+        site.path.write_text(site.path.read_text() + f'\n[devices.gate-1]\nkind = "osdp-gate"\nport = "{pair.port}"\n')
+        process = subprocess.Popen([sys.executable, "-c", "import sys; from suite.cli import main; sys.exit(main())",
+                                    "--config", str(site.path), "gate", "run", "--channel", "L1"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+        lines: queue.Queue[dict[str, Any]] = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(json.loads(line)) for line in process.stdout], daemon=True).start()
+
+        def next_line(kind: str, **match: Any) -> dict[str, Any]:
+            while True:
+                found = lines.get(timeout=20)
+                if found.get("type") == kind and all(found.get(k) == v for k, v in match.items()):
+                    return found
+
+        try:
+            assert next_line("started")["channels"] == ["L1"]
+            next_line("device", online=True, ok=True)  # the turnstile answers
+            sim.send("qr " + code)
+            decision = next_line("decision")
+            assert (decision["ok"], decision["reason"], decision["label"]) == (True, "valid", "700000000001")
+            assert sim.wait_for(lambda e: e.get("event") == "output" and e["control_code"] == 5)["direction"] == "A"
+            passage = next_line("passage")
+            assert (passage["state"], passage["passed"]) == ("admitted", 1)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=20) == 0, process.stderr.read()
+            sim.stop()
+    recent = ok(site, "checkin", "recent", "--channel", "L1")
+    assert [(r["label"], r["state"]) for r in recent] == [("700000000001", "admitted")]
+
+
+def test_gate_run_needs_the_check_in_plugin(tmp_path: Path, db_url: str, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = Site(write_site(tmp_path, db_url), db_url, capsys, monkeypatch)
+    assert plain.run("--json", "init", stdin=ADMIN_PASSWORD + "\n").code == 0
+    result = plain.run("--json", "gate", "run", "--channel", "L1")
+    assert result.code != 0 and "check-in" in result.json["message"]
