@@ -71,4 +71,5 @@ def venue_suite_manifest() -> PluginManifest:
         tabs=TABS,
         model_modules=("plugins.checkin.models",),
         migrations=MIGRATIONS,
+        gate_runner="plugins.checkin.headless:run",
     )
