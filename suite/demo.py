@@ -21,6 +21,7 @@ DEMO_USERS = (
     # username, password, display name, roles
     ("admin", "admin-demo-2026", "Demo Administrator", ("system_admin",)),
     ("cashier", "cashier-demo-2026", "Demo Cashier", ("salesperson",)),
+    ("gate", "gate-demo-2026", "Demo Gate Attendant", ("gate_attendant",)),
 )
 DEMO_FEATURES = ("wallet", "tickets", "checkin", "rental", "vouchers", "reports")
 
@@ -44,6 +45,9 @@ file = "{{data_dir}}/keyring.cfg"
 
 [licensing]
 public_keys = ["{public_key}"]
+
+[plugins.checkin]
+channels = ["L1", "X1"]
 """
 
 
@@ -102,6 +106,7 @@ def seed(app: Any) -> list[str]:
                 done.append(f"operator card {OPERATOR_CARD} for cashier")
     done += _seed_wallet(app, actor)
     done += _seed_tickets(app, actor)
+    done += _seed_checkin(app, actor)
     return done
 
 
@@ -185,6 +190,26 @@ def _seed_tickets(app: Any, actor: Any) -> list[str]:
                           starts_at=first + dt.timedelta(hours=2 * n), state="on_sale")
     return ["hall H1 (VIP rows, aisle), films, ticket types, prices, a matinee offer, 6 sessions from "
             + first.strftime("%H:%M")]
+
+
+def _seed_checkin(app: Any, actor: Any) -> list[str]:
+    """The main entrance: lane L1 on the lab's turnstile gate-1 (tickets, GOLD and GROUP cards,
+    staff cards) and its exit side X1 counting people out (once)."""
+    from plugins.checkin.setup import SetupService
+    from suite.errors import Conflict
+
+    if "checkin" not in {m.id for m in app.plugins.active_manifests()}:
+        return []
+    setup = SetupService.from_app(app)
+    try:
+        setup.add_list(actor, code="MAIN", name="Main entrance", card_types="GOLD,GROUP", staff=True,
+                       exit_tracking=True, reentry=True)
+    except Conflict:
+        return []
+    setup.add_channel(actor, code="L1", name="Lane 1 in", list_code="MAIN", gate="gate-1", side="A")
+    setup.add_channel(actor, code="X1", name="Lane 1 out", list_code="MAIN", gate="gate-1", side="B",
+                      direction="out")
+    return ["check-in list MAIN with lanes L1 (in) and X1 (out) on the turnstile gate-1"]
 
 
 def main(argv: list[str] | None = None) -> int:
