@@ -1,6 +1,6 @@
 """What a scanned code is (G2): a signed ticket code, a wallet card (its chip UID or number) or a
 plain code; turned into a ``rules.Credential`` from the database (online) or from the gate's
-cached copy (``plugins.checkin.offline``). Both go through ``credential_from_*`` below, so the
+cached copy (``plugins.checkin.offline``, ``offline_store``). Both go through ``credential_from_*`` below, so the
 two paths cannot drift apart.
 """
 
