@@ -30,7 +30,7 @@ PERMISSIONS: tuple[Permission, ...] = (
 )
 
 CLI_COMMANDS: tuple[CliCommand, ...] = (
-    CliCommand("checkin", N_("check-in: list, channel, code, scan, open, counts, upload, conflicts"),
+    CliCommand("checkin", N_("check-in: list, channel, code, scan, pass, close, open, counts, recent, conflicts"),
                configure="plugins.checkin.cli:configure", run="plugins.checkin.cli:run",
                permission="checkin.view"),
 )
@@ -73,3 +73,17 @@ def venue_suite_manifest() -> PluginManifest:
         migrations=MIGRATIONS,
         gate_runner="plugins.checkin.headless:run",
     )
+
+
+@hookimpl
+def venue_suite_event(app: Any, event: object) -> None:
+    """Scans, gate events and device health go to the gate attendant's screen while it is open:
+    its runner drives this terminal's gates (also behind the lock screen)."""
+    from suite.events import DeviceHealth, GateEvent, ScanEvent
+
+    if isinstance(event, (ScanEvent, GateEvent, DeviceHealth)):
+        from plugins.checkin.ui import EVENTS_KEY
+
+        handler = app.extras.get(EVENTS_KEY)
+        if handler is not None:
+            handler(event)

@@ -300,7 +300,11 @@ def _groupings(ctx: ReportContext, by: str, zone: dt.tzinfo) -> Grouping:
     if by == "hour":
         return lambda x: (x.decided_at.astimezone(zone).hour, x.decided_at.astimezone(zone).strftime("%H:00"))
     if by == "day":
-        return lambda x: (x.decided_at.astimezone(zone).date(), "")
+        def day(x: EntryRow) -> tuple[Any, str]:
+            local = x.decided_at.astimezone(zone).date()
+            return local, local.isoformat()
+
+        return day
     if by == "kind":
         return lambda x: ((_KIND_ORDER.get(x.kind, len(_KIND_ORDER)), x.kind), _label(KIND_LABELS, x.kind))
     if by == "ticket_type":
@@ -340,7 +344,7 @@ SUMMARY = ReportSpec(
     ),
     params=(_period(), _by(), _list(), _venue(), venue_scope()),
     rows=_summary,
-    chart=ChartSpec(day="day", value="people_in", title=N_("People in per day")),
+    chart=ChartSpec(category="group", value="people_in", title=N_("People in per group")),
 )
 
 # ---------------------------------------------------------------- occupancy
@@ -384,7 +388,7 @@ OCCUPANCY = ReportSpec(
     ),
     params=(_day(), _list(), _step(), _venue(), venue_scope()),
     rows=_occupancy,
-    chart=ChartSpec(day="day", value="people_in", title=N_("People in per day"), kind=ChartKind.LINE),
+    chart=ChartSpec(category="time", value="inside", title=N_("People inside over the day"), kind=ChartKind.LINE),
 )
 
 REPORTS = (SUMMARY, DETAIL, OCCUPANCY)

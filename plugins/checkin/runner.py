@@ -97,6 +97,7 @@ class GateRunner:
         self.recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=RECENT)
         self.emergency = False
         self.emergency_detail: dict[str, Any] = {}
+        self._unrecorded: dict[str, Any] | None = None  # an emergency started here, not recorded yet
         self.device_status: dict[str, dict[str, Any]] = {}
 
     # ------------------------------------------------------------ routing
@@ -146,24 +147,24 @@ class GateRunner:
         self._last[channel] = _LastScan(code, now, result)
         if result.get("repeat"):
             return self._show(result)
-        if result["ok"]:  # the relay first: the light and the beep follow on the same line
-            self._let_through(lane, result["nonce"], int(result["persons"]))
-        self._indicate(lane, bool(result["ok"]))
-        return self._show(result)
+        not_opened = self._let_through(lane, result["nonce"], int(result["persons"])) if result["ok"] else None
+        self._indicate(lane, bool(result["ok"]))  # the relay first: the light and the beep follow
+        return self._show(result, then=not_opened)
 
     def manual_open(self, channel: str, reason: str, persons: int = 1) -> dict[str, Any]:
         """The attendant opens by hand (audited by the desk)."""
         lane = self.lanes[channel]
         result = {"type": "decision", **self.desk.manual_open(self.actor, channel=channel, reason=reason,
                                                                persons=persons)}
-        self._let_through(lane, result["nonce"], int(result["persons"]))
-        return self._show(result)
+        return self._show(result, then=self._let_through(lane, result["nonce"], int(result["persons"])))
 
-    def _let_through(self, lane: Lane, nonce: str, persons: int) -> None:
+    def _let_through(self, lane: Lane, nonce: str, persons: int) -> dict[str, Any] | None:
+        """Open for ``persons``; when the gate does not open, the entry is closed and what to
+        show after the decision is returned."""
         if lane.device not in self.gates:  # a hand scanner: nobody to wait for
             for index in range(1, persons + 1):
                 self.desk.passage(self.actor, nonce=nonce, index=index)
-            return
+            return None
         opening = _Opening(nonce, persons, channel=lane.channel)
         try:
             opened = self.gates[lane.device].open_once(lane.side, persons)
@@ -172,9 +173,10 @@ class GateRunner:
             opened = False
         if not opened:
             closed = self.desk.close(self.actor, nonce=nonce)
-            self._show({"type": "closed", **closed, "message": _("The gate did not open: the entry is annulled.")})
-            return
+            return {"type": "closed", **closed, "not_opened": True,
+                    "message": _("The gate did not open: the entry is annulled.")}
         self._openings[(lane.device, lane.side)].append(opening)
+        return None
 
     # ------------------------------------------------------------ the gate's events
 
@@ -234,19 +236,32 @@ class GateRunner:
                         actor: Actor | None = None) -> None:
         """Release every gate now, then record the venue's emergency (the gates never wait for
         the database)."""
-        detail: dict[str, Any] = {"reason": reason, "source": source, "gate": gate}
         self._release_all()
-        if self._emergency_service is not None:
-            try:
-                detail = self._emergency_service.activate(actor or Actor.system(f"gate-{gate or 'runner'}"),
-                                                          reason=reason, source=source, gate=gate).as_dict()
-            except Exception:  # noqa: BLE001 - the gates are open; the record follows when possible
-                log.exception("emergency not recorded")
-        self._announce(detail)
+        self._unrecorded = {"actor": actor or Actor.system(f"gate-{gate or 'runner'}"), "reason": reason,
+                            "source": source, "gate": gate}
+        self._announce(self._record_emergency() or {"reason": reason, "source": source, "gate": gate})
+
+    def _record_emergency(self) -> dict[str, Any] | None:
+        """Record the emergency this runner started; until it is recorded, the venue's state
+        (not active yet) must not lock the gates again, and ``poll`` tries again."""
+        if self._emergency_service is None or self._unrecorded is None:
+            self._unrecorded = None
+            return None
+        try:
+            state = self._emergency_service.activate(**self._unrecorded)
+        except Exception:  # noqa: BLE001 - the gates are open; the record follows when possible
+            log.exception("emergency not recorded yet")
+            return None
+        self._unrecorded = None
+        return state.as_dict()
 
     def poll(self) -> None:
         """About once a second: follow the venue's emergency state; sync an offline desk."""
-        if self._emergency_service is not None:
+        if self._unrecorded is not None:
+            recorded = self._record_emergency()
+            if recorded is not None:
+                self.emergency_detail = recorded
+        elif self._emergency_service is not None:
             try:
                 state = self._emergency_service.state()
             except Exception:  # noqa: BLE001 - no database: keep the gates as they are
@@ -309,9 +324,12 @@ class GateRunner:
         self.device_status.setdefault(device, {}).update(state)
         self._emit({"type": "device", "device": device, **self.device_status[device]})
 
-    def _show(self, result: dict[str, Any]) -> dict[str, Any]:
-        self.recent.appendleft(result)
-        self._emit(result)
+    def _show(self, result: dict[str, Any], *, then: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Show ``result`` (and ``then`` after it); returns ``result``."""
+        for item in (result, then):
+            if item is not None:
+                self.recent.appendleft(item)
+                self._emit(item)
         return result
 
     def gate_states(self) -> dict[str, dict[str, Any]]:

@@ -9,7 +9,8 @@ The xlsx has a bold, frozen header row on every data sheet, a number format per 
 (money as a number with two decimals from minor units, real Excel dates), column widths, an
 auto-filter over the data, a totals row, a new sheet every ``max_sheet_rows`` rows (Excel's
 limit by default), a "Report" sheet with the title, parameters and totals, and, when the spec
-has a ``ChartSpec``, a native bar or line chart of the daily totals on a sheet of its own.
+has a ``ChartSpec``, a native bar or line chart on a sheet of its own: of the daily totals, or of
+one point per row (the first ``MAX_CHART_POINTS``) for a chart with a ``category`` column.
 
 Rows are serialised by this module rather than cell by cell through openpyxl's XML writer
 (four times faster on a million rows); the workbook, styles, sheets, views, filters and

@@ -1,5 +1,5 @@
 """What both export formats share: the result, the source of rows, temporary files,
-progress and cancellation, and the daily totals for charts."""
+progress and cancellation, and the chart's figures (daily totals or one point per row)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from suite.errors import InvalidInput, SuiteError
 from suite.i18n import _
 from suite.reporting.formats import LocalClock, parse_stored
-from suite.reporting.spec import ChartAggregate, ChartSpec, Column, ReportSpec
+from suite.reporting.spec import MAX_CHART_POINTS, ChartAggregate, ChartSpec, Column, ReportSpec
 
 if TYPE_CHECKING:
     from suite.reporting.runner import ReportRun
@@ -142,7 +142,7 @@ class _Daily:
     def __init__(self, chart: ChartSpec | None, columns: Sequence[Column], clock: LocalClock) -> None:
         self.per_day: dict[dt.date, int] = {}
         self.active = False
-        if chart is None:
+        if chart is None or chart.category is not None:
             return
         try:
             names = [c.name for c in columns]
@@ -174,3 +174,30 @@ class _Daily:
         return sorted(self.per_day.items())
 
 
+class _Categories:
+    """A category chart's points, ``(category, value)`` of the first ``limit`` rows in row order,
+    kept while the rows stream by; the rows after them are only counted."""
+
+    def __init__(self, chart: ChartSpec | None, columns: Sequence[Column], limit: int = MAX_CHART_POINTS) -> None:
+        self.points: list[tuple[Any, Any]] = []
+        self.rows = 0
+        self.limit = limit
+        self.active = False
+        if chart is None or chart.category is None:
+            return
+        try:
+            names = [c.name for c in columns]
+            self.category_index, self.value_index = names.index(chart.category), names.index(chart.value)
+        except ValueError:
+            return
+        self.active = True
+
+    def add(self, row: Sequence[Any]) -> None:
+        self.rows += 1
+        if len(self.points) < self.limit:
+            value = row[self.value_index]
+            self.points.append((row[self.category_index], 0 if value is None else value))
+
+    @property
+    def truncated(self) -> bool:
+        return self.rows > len(self.points)

@@ -26,7 +26,7 @@ from suite.ledger.money import is_currency
 from suite.reporting.filters import UuidText, as_date, local_day
 from suite.reporting.formats import format_cell, format_money, formatter, local_datetime
 from suite.reporting.params import coerce_params, parse_params, split_assignments
-from suite.reporting.spec import (ChartAggregate, Column, ColumnKind, ReportContext, ReportSpec,
+from suite.reporting.spec import (MAX_CHART_POINTS, ChartAggregate, Column, ColumnKind, ReportContext, ReportSpec,
                                   column_index)
 
 if TYPE_CHECKING:
@@ -278,9 +278,10 @@ class ReportRun:
 
     def daily_totals(self) -> list[tuple[dt.date, int]]:
         """(local day, figure) per day that has rows, oldest first, for the spec's chart
-        (``[]`` when the spec has none). Grouped in the database on SQLite and PostgreSQL."""
+        (``[]`` when the spec has none or charts by category). Grouped in the database on SQLite
+        and PostgreSQL."""
         chart = self.spec.chart
-        if chart is None:
+        if chart is None or chart.category is not None:
             return []
         day_index, value_index = column_index(self.spec, chart.day), column_index(self.spec, chart.value)
         day_kind = self.spec.columns[day_index].kind
@@ -308,6 +309,17 @@ class ReportRun:
             stmt = select(inner.c.day, figure).where(inner.c.day.is_not(None)).group_by(inner.c.day).order_by(
                 inner.c.day)
             return [(as_date(day), int(value)) for day, value in session.execute(stmt)]  # type: ignore[misc]
+
+    def category_points(self, limit: int = MAX_CHART_POINTS) -> list[tuple[Any, int]]:
+        """(category, figure) of each of the first ``limit`` rows, in row order, for a chart with
+        a ``category`` (``[]`` for any other chart). The category is the row's value; an empty
+        figure is 0. The rows are read as ``page(0, limit)`` reads them."""
+        chart = self.spec.chart
+        if chart is None or chart.category is None:
+            return []
+        category_index, value_index = column_index(self.spec, chart.category), column_index(self.spec, chart.value)
+        return [(row[category_index], 0 if row[value_index] is None else int(row[value_index]))
+                for row in self.page(0, limit)]
 
 
 def _day_of(value: Any) -> dt.date | None:

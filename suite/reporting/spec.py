@@ -4,8 +4,8 @@ A plugin declares ``ReportDecl(id, title, spec="module:attribute", permission=..
 reference points at a ``ReportSpec``. A SQL-backed report gives ``query``: a function returning a
 SQLAlchemy ``Select`` whose result columns are the report's columns, in order. The runner then
 streams it for export, pages it (``LIMIT``/``OFFSET``) for the table view, counts it, and
-aggregates it per day for the chart, all in the database. A report that is not SQL gives
-``rows`` instead (an iterator of tuples); paging then walks the iterator.
+aggregates it per day (or reads its first rows) for the chart, all in the database. A report
+that is not SQL gives ``rows`` instead (an iterator of tuples); paging then walks the iterator.
 """
 
 from __future__ import annotations
@@ -80,19 +80,37 @@ class ChartKind(StrEnum):
     LINE = "line"
 
 
+#: the most rows a category chart plots (the first ones): a day of one-minute steps fits, 25 hours included
+MAX_CHART_POINTS = 1_500
+
+
 @dataclass(frozen=True)
 class ChartSpec:
-    """A daily totals chart: ``value`` summed per day of ``day`` (both column names).
+    """A chart of the report's rows; ``day``, ``value`` and ``category`` are column names.
 
-    ``day`` is a DATE or DATETIME column (a datetime counts on the local day it falls on);
-    ``aggregate`` says how the rows of a day become one figure.
+    Without ``category``, a daily totals chart: the rows of each local day of ``day`` (a DATE
+    or DATETIME column; a datetime counts on the local day it falls on) become one figure as
+    ``aggregate`` says.
+
+    With ``category``, one point per row in row order: x is the row's ``category`` value, y its
+    ``value`` (empty counts as 0); ``day`` is not used and ``aggregate`` stays ``SUM``. Only the
+    first ``MAX_CHART_POINTS`` rows are charted.
     """
 
-    day: str
-    value: str
+    day: str = ""
+    value: str = ""
     title: str = ""
     aggregate: ChartAggregate = ChartAggregate.SUM
     kind: ChartKind = ChartKind.BAR
+    category: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.value:
+            raise ValueError("a chart needs a value column")
+        if self.category is None and not self.day:
+            raise ValueError("a chart needs a day column or a category column")
+        if self.category is not None and ChartAggregate(self.aggregate) is not ChartAggregate.SUM:
+            raise ValueError("a category chart plots each row's value: its aggregate is SUM")
 
 
 @dataclass(frozen=True)

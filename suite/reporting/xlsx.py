@@ -14,9 +14,9 @@ from suite.i18n import _
 from suite.reporting.formats import EXCEL_FORMATS, LocalClock, parse_stored
 from suite.reporting.spec import ChartAggregate, ChartKind, Column, ColumnKind, ReportSpec
 
-from suite.reporting.export_common import (CHECK_EVERY, DEFAULT_BATCH, EXCEL_MAX_ROWS, ExportResult, _Daily, _Progress,
-                                           _Source, _check_target, _close_rows, _failed, _remove, _source,
-                                           _temp_path)
+from suite.reporting.export_common import (CHECK_EVERY, DEFAULT_BATCH, EXCEL_MAX_ROWS, ExportResult, _Categories,
+                                           _Daily, _Progress, _Source, _check_target, _close_rows, _failed, _remove,
+                                           _source, _temp_path)
 
 _ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 _EXCEL_EPOCH = dt.date(1899, 12, 30).toordinal()
@@ -257,38 +257,69 @@ class _Workbook:
     # -- chart and report sheets
 
     def chart_sheet(self, daily: list[tuple[dt.date, int]]) -> bool:
-        from openpyxl.chart import BarChart, LineChart, Reference
-
         chart_spec = self.source.chart
         if chart_spec is None or not daily:
             return False
         names = [c.name for c in self.source.columns]
         value_column = self.source.columns[names.index(chart_spec.value)]
         money = ColumnKind(value_column.kind) is ColumnKind.MONEY and chart_spec.aggregate != ChartAggregate.COUNT
-        ws = self.wb.create_sheet(_sheet_name(_("Chart"), 1))
-        ws.column_dimensions["A"].width = 12
-        ws.column_dimensions["B"].width = 16
-        title = _(chart_spec.title) if chart_spec.title else self.source.title
+        ws = self._new_chart_sheet()
         value_label = _("Events") if chart_spec.aggregate == ChartAggregate.COUNT else _(value_column.label)
         ws.append([self.cell(ws, _("Day"), bold=True), self.cell(ws, value_label, bold=True)])
         value_format = EXCEL_FORMATS[ColumnKind.MONEY] if money else EXCEL_FORMATS[ColumnKind.COUNT]
         for day, figure in daily:
             ws.append([self.cell(ws, day, number_format=EXCEL_FORMATS[ColumnKind.DATE]),
                        self.cell(ws, figure / 100 if money else figure, number_format=value_format)])
+        self._add_chart(ws, len(daily), value_label, _("Day"), EXCEL_FORMATS[ColumnKind.DATE])
+        return True
+
+    def category_chart_sheet(self, categories: _Categories) -> bool:
+        """One point per row: the category and value cells as on the data sheet."""
+        chart_spec = self.source.chart
+        if chart_spec is None or not categories.active or not categories.points:
+            return False
+        category, value = self.writers[categories.category_index], self.writers[categories.value_index]
+        ws = self._new_chart_sheet()
+        x_label, y_label = _(category.column.label), _(value.column.label)
+        header = [self.cell(ws, x_label, bold=True), self.cell(ws, y_label, bold=True)]
+        if categories.truncated:
+            header += [None, self.cell(ws, _("Only the first {n} rows are charted.").format(
+                n=f"{len(categories.points):,}"))]
+        ws.append(header)
+        for x, y in categories.points:
+            ws.append([None if x is None else self.cell(ws, category.value(x), number_format=category.number_format),
+                       self.cell(ws, value.value(y), number_format=value.number_format)])
+        x_format = category.number_format if ColumnKind(category.column.kind) in (
+            ColumnKind.DATE, ColumnKind.DATETIME) else None
+        self._add_chart(ws, len(categories.points), y_label, x_label, x_format)
+        return True
+
+    def _new_chart_sheet(self) -> Any:
+        ws = self.wb.create_sheet(_sheet_name(_("Chart"), 1))
+        ws.column_dimensions["A"].width = 12
+        ws.column_dimensions["B"].width = 16
+        return ws
+
+    def _add_chart(self, ws: Any, points: int, y_title: str, x_title: str, x_format: str | None) -> None:
+        """A native chart of the sheet's columns A (x) and B (y), rows 2 to ``points + 1``."""
+        from openpyxl.chart import BarChart, LineChart, Reference
+
+        chart_spec = self.source.chart
+        assert chart_spec is not None
         chart = LineChart() if chart_spec.kind == ChartKind.LINE else BarChart()
-        chart.title = title
-        chart.y_axis.title = value_label
-        chart.x_axis.title = _("Day")
-        chart.x_axis.number_format = EXCEL_FORMATS[ColumnKind.DATE]
+        chart.title = _(chart_spec.title) if chart_spec.title else self.source.title
+        chart.y_axis.title = y_title
+        chart.x_axis.title = x_title
+        if x_format:
+            chart.x_axis.number_format = x_format
         chart.x_axis.delete = False
         chart.y_axis.delete = False
         chart.legend = None
         chart.width, chart.height = 26, 13
-        data = Reference(ws, min_col=2, min_row=1, max_row=len(daily) + 1)
+        data = Reference(ws, min_col=2, min_row=1, max_row=points + 1)
         chart.add_data(data, titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=len(daily) + 1))
+        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=points + 1))
         ws.add_chart(chart, "D2")
-        return True
 
     def report_sheet(self, rows: int, sums: dict[int, int], data_sheets: int) -> None:
         ws = self.wb.create_sheet(_sheet_name(_("Report"), 1))
@@ -365,6 +396,7 @@ def export_xlsx(source: "ReportRun | ReportSpec", path: str | os.PathLike[str], 
     src = _source(source, rows, params, batch)
     book = _Workbook(src, max_sheet_rows)
     daily = _Daily(src.chart, src.columns, book.clock)
+    categories = _Categories(src.chart, src.columns)
     total_indexes = [i for i, c in enumerate(src.columns) if c.total]
     sums = {i: 0 for i in total_indexes}
     ticker = _Progress(progress, cancelled)
@@ -374,15 +406,15 @@ def export_xlsx(source: "ReportRun | ReportSpec", path: str | os.PathLike[str], 
     try:
         book.new_data_sheet()
         append = book.append
-        add_day = daily.add if daily.active else None
+        add_point = daily.add if daily.active else categories.add if categories.active else None
         for row in src.rows:
             append(row)
             for i in total_indexes:
                 v = row[i]
                 if v is not None:
                     sums[i] += v
-            if add_day is not None:
-                add_day(row)
+            if add_point is not None:
+                add_point(row)
             done += 1
             if done % CHECK_EVERY == 0 and ticker.tick(done):
                 stopped = True
@@ -396,7 +428,10 @@ def export_xlsx(source: "ReportRun | ReportSpec", path: str | os.PathLike[str], 
             return ExportResult(target, done, len(book.sheets), True)
         book.totals_row(sums)
         data_sheets = len(book.sheets)
-        book.chart_sheet(daily.items())
+        if categories.active:
+            book.category_chart_sheet(categories)
+        else:
+            book.chart_sheet(daily.items())
         book.report_sheet(done, sums, data_sheets)
         book.save(temp)
         os.replace(temp, target)

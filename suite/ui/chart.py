@@ -1,4 +1,5 @@
-"""A daily totals bar chart drawn on a ``tk.Canvas``: bars, a value axis, day labels."""
+"""A report's chart drawn on a ``tk.Canvas``: bars or a line, a value axis, and the labels of
+the points (days, or the category texts of a chart with one point per row)."""
 
 from __future__ import annotations
 
@@ -22,24 +23,34 @@ def nice_step(span: float, ticks: int = 4) -> float:
     return 10 * magnitude
 
 
+Point = tuple[dt.date | str, int]
+
+
 class DailyChart(tk.Canvas):
-    """``set_data([(day, value), ...], fmt)``; redraws itself when resized."""
+    """``set_data([(day or label, value), ...], fmt, line=...)``; redraws itself when resized.
+
+    ``bars`` holds the bars drawn; a line chart has ``line`` (the line item, absent with one
+    point) and ``points``, the (x, y) of every point."""
 
     def __init__(self, parent: tk.Misc, *, height: int = 150) -> None:
         super().__init__(parent, height=height, background=PALETTE.surface, highlightthickness=1,
                          highlightbackground=PALETTE.border, borderwidth=0)
-        self.data: list[tuple[dt.date, int]] = []
+        self.data: list[Point] = []
         self.title = ""
         self.empty_text = ""
+        self.as_line = False
         self._fmt: Callable[[float], str] = lambda v: f"{v:,.0f}"
         self.bars: list[int] = []
+        self.line: int | None = None
+        self.points: list[tuple[float, float]] = []
         self.bind("<Configure>", lambda e: self.redraw())
 
-    def set_data(self, data: Sequence[tuple[dt.date, int]], *, fmt: Callable[[float], str] | None = None,
-                 title: str = "", empty_text: str = "") -> None:
+    def set_data(self, data: Sequence[Point], *, fmt: Callable[[float], str] | None = None,
+                 title: str = "", empty_text: str = "", line: bool = False) -> None:
         self.data = list(data)
         self.title = title
         self.empty_text = empty_text
+        self.as_line = line
         if fmt is not None:
             self._fmt = fmt
         self.redraw()
@@ -50,6 +61,8 @@ class DailyChart(tk.Canvas):
     def redraw(self) -> None:
         self.delete("all")
         self.bars = []
+        self.line = None
+        self.points = []
         width, height = self.winfo_width(), self.winfo_height()
         if width < 40 or height < 40:
             return
@@ -86,15 +99,31 @@ class DailyChart(tk.Canvas):
         bar = max(1.0, slot * 0.72)
         zero = y_of(0)
         label_every = max(1, math.ceil(n / max(1, int((right - left) // 60))))
-        for i, (day, value) in enumerate(self.data):
-            x0 = left + i * slot + (slot - bar) / 2
-            colour = p.accent if value >= 0 else p.danger
-            self.bars.append(self.create_rectangle(x0, min(zero, y_of(value)), x0 + bar, max(zero, y_of(value)),
-                                                   fill=colour, outline=""))
+        for i, (key, value) in enumerate(self.data):
+            x = left + (i + 0.5) * slot
+            if self.as_line:
+                self.points.append((x, y_of(value)))
+            else:
+                colour = p.accent if value >= 0 else p.danger
+                self.bars.append(self.create_rectangle(x - bar / 2, min(zero, y_of(value)), x + bar / 2,
+                                                       max(zero, y_of(value)), fill=colour, outline=""))
             if i % label_every == 0:
-                self.create_text(x0 + bar / 2, bottom + 4, text=day.strftime("%m-%d"), anchor="n", fill=p.muted,
-                                 font="VSSmall")
+                text = key.strftime("%m-%d") if isinstance(key, dt.date) else self._fit(key, slot * label_every - 6)
+                self.create_text(x, bottom + 4, text=text, anchor="n", fill=p.muted, font="VSSmall")
+        if len(self.points) > 1:
+            self.line = self.create_line(*(c for point in self.points for c in point), fill=p.accent, width=2)
+        if self.points and (slot >= 8 or len(self.points) == 1):
+            for x, y in self.points:
+                self.create_oval(x - 2.5, y - 2.5, x + 2.5, y + 2.5, fill=p.accent, outline="")
         self.create_line(left, top - 4, left, bottom, fill=p.border_strong)
+
+    def _fit(self, text: str, width: float) -> str:
+        """``text``, cut with an ellipsis to at most ``width`` pixels."""
+        if self._text_width(text) <= width:
+            return text
+        while text and self._text_width(text + "…") > width:
+            text = text[:-1]
+        return text + "…" if text else ""
 
     def _text_width(self, text: str) -> int:
         import tkinter.font as tkfont

@@ -4,10 +4,11 @@ chart, and export to xlsx or CSV in the background.
 The filter form is built from the spec's parameters; its texts go through ``parse_params``
 (so the form and ``venue-suite report run --param`` accept the same input). A run happens
 off the Tk thread: the table (a ``VirtualTable``) asks for pages of ``ReportRun.page`` while
-the count, the totals and the daily figures are computed one after the other in another
-thread; each result comes back through the event pump as soon as it is ready, so the first
-rows show before a million rows are counted. Exports run ``ExportJob``; its progress
-callbacks arrive on a worker thread and are handed to the Tk thread through the pump.
+the count, the totals and the chart's figures (daily totals, or one point per row for a chart
+with a category) are computed one after the other in another thread; each result comes back
+through the event pump as soon as it is ready, so the first rows show before a million rows
+are counted. Exports run ``ExportJob``; its progress callbacks arrive on a worker thread and
+are handed to the Tk thread through the pump.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from tkinter import ttk
 from typing import Any
 
 from suite.i18n import _
-from suite.reporting.spec import ColumnKind, Param, ParamKind
+from suite.reporting.spec import ChartKind, ColumnKind, Param, ParamKind
 from suite.ui.chart import DailyChart
 from suite.ui.widgets import ColumnDef, MessageBar, PageLoader, VirtualTable, error_text, release_variables
 
@@ -183,6 +184,7 @@ class ReportsTab(ttk.Frame):
         self.count: int | None = None
         self.totals: dict[str, int] | None = None
         self.daily: list[tuple[dt.date, int]] | None = None
+        self.points: list[tuple[Any, int]] | None = None  # a category chart's (category, figure)
         self.job: Any = None
         self.export_state: ExportState | None = None
         self.first_rows_at: float | None = None
@@ -364,7 +366,8 @@ class ReportsTab(ttk.Frame):
 
         def figures() -> None:
             # one after the other, each handed over as soon as it is known
-            for name, compute in (("count", run.count), ("totals", run.totals), ("daily", run.daily_totals)):
+            for name, compute in (("count", run.count), ("totals", run.totals), ("daily", run.daily_totals),
+                                  ("points", run.category_points)):
                 if not self._still(generation):
                     return
                 try:
@@ -407,6 +410,9 @@ class ReportsTab(ttk.Frame):
         elif name == "daily":
             self.daily = list(value)
             self._show_chart()
+        elif name == "points":
+            self.points = list(value)
+            self._show_chart()
 
     def _show_count(self, n: int) -> None:
         self.count_label.configure(text=_("{n} rows").format(n=f"{n:,}"))
@@ -429,14 +435,25 @@ class ReportsTab(ttk.Frame):
         if spec is None or spec.chart is None:
             self.chart.clear(_("This report has no chart."))
             return
+        chart = spec.chart
         columns = {c.name: c for c in self.run.columns}
-        value_column = columns.get(spec.chart.value)
+        value_column = columns.get(chart.value)
         fmt = None
         if value_column is not None and ColumnKind(value_column.kind) is ColumnKind.MONEY and \
-                getattr(spec.chart, "aggregate", "sum") != "count":
+                getattr(chart, "aggregate", "sum") != "count":
             fmt = lambda v: format_cell(value_column, int(v))  # noqa: E731
-        self.chart.set_data(self.daily or [], fmt=fmt, title=_(spec.chart.title) if spec.chart.title else "",
-                            empty_text=_("No rows in this period."))
+        title = _(chart.title) if chart.title else ""
+        data: list[tuple[Any, int]] = self.daily or []
+        if chart.category is not None:
+            if self.points is None:
+                return  # the points are on their way
+            category = columns.get(chart.category)
+            data = [("" if c is None else format_cell(category, c) if category else str(c), v)
+                    for c, v in self.points]
+            if self.count is not None and self.count > len(data):
+                title += " · " + _("Only the first {n} rows are charted.").format(n=f"{len(data):,}")
+        self.chart.set_data(data, fmt=fmt, title=title, empty_text=_("No rows in this period."),
+                            line=chart.kind == ChartKind.LINE)
 
     def _failed(self, generation: int, exc: BaseException) -> None:
         if not self._current(generation):
@@ -451,7 +468,7 @@ class ReportsTab(ttk.Frame):
             self.loader.stop()
             self.loader = None
         self.run = None
-        self.count = self.totals = self.daily = None
+        self.count = self.totals = self.daily = self.points = None
         self.first_rows_at = None
         self._set_export_buttons(False)
 

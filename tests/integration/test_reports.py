@@ -316,6 +316,34 @@ def test_xlsx_export_of_the_journal(app: Any, ledger: Ledger, tmp_path: Path) ->
         (dt.datetime(2026, 11, 1), 62.34), (dt.datetime(2026, 11, 2), 2.34), (dt.datetime(2026, 11, 3), 1.0)]
 
 
+def test_a_chart_with_one_point_per_row_of_a_query(app: Any, ledger: Ledger, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The journal charted per line: x = its time, y = its amount, in the query's order."""
+    import dataclasses
+
+    from suite.reporting import runner
+    from suite.reporting.export import export_xlsx
+    from suite.reporting.spec import ChartKind, ChartSpec
+
+    load_spec = runner.load_spec
+    monkeypatch.setattr(runner, "load_spec", lambda decl: dataclasses.replace(
+        load_spec(decl), chart=ChartSpec(category="time", value="amount", kind=ChartKind.LINE)))
+    journal = run(app)
+    lines = journal.page(0, 100)
+    assert len(lines) == 8 and journal.daily_totals() == []
+    assert journal.category_points() == [(line[0], line[7]) for line in lines]
+    assert journal.category_points(limit=3) == [(dt.datetime(2026, 11, 1, 10, 0, tzinfo=UTC), 1234),
+                                                (dt.datetime(2026, 11, 1, 10, 0, tzinfo=UTC), -1234),
+                                                (dt.datetime(2026, 11, 1, 12, 0, tzinfo=UTC), 5000)]
+
+    result = export_xlsx(journal, tmp_path / "lines.xlsx")
+    chart = openpyxl.load_workbook(result.path)["Chart"]
+    assert type(chart._charts[0]).__name__ == "LineChart"
+    points = list(chart.iter_rows(min_row=2, values_only=True))
+    assert points == [(line[0].replace(tzinfo=None), line[7] / 100) for line in lines]  # no totals row
+    assert chart["A2"].number_format == "yyyy-mm-dd hh:mm"
+
+
 def test_export_needs_the_export_permission(app: Any, ledger: Ledger, tmp_path: Path) -> None:
     from suite.reporting.export import export_csv
     from suite.reporting.jobs import ExportJob

@@ -145,6 +145,18 @@ def scanned(app: Any) -> Any:
     return app
 
 
+def plotted(path: Path) -> tuple[str, list[Any], list[Any]]:
+    """The xlsx Chart sheet's chart: its type, and the cells its categories and its values point at."""
+    sheet = openpyxl.load_workbook(path)["Chart"]
+    (chart,) = sheet._charts
+    (series,) = chart.series
+
+    def cells(reference: Any) -> list[Any]:
+        return [cell.value for row in sheet[reference.f.rsplit("!", 1)[1].replace("$", "")] for cell in row]
+
+    return type(chart).__name__, cells(series.cat.strRef or series.cat.numRef), cells(series.val.numRef)
+
+
 def run(app: Any, report: str, who: Actor | None = None, **params: Any) -> Any:
     from suite.reporting.runner import ReportRun
 
@@ -192,7 +204,7 @@ SUMMARIES = {
         (None, "23:00", 1, 1, 0, 0, 0, 0, 0),
     ],
     "day": [
-        (D, "", 13, 10, 2, 3, 1, 2, 1),
+        (D, "2026-11-22", 13, 10, 2, 3, 1, 2, 1),
     ],
     "kind": [
         (None, "Ticket code", 10, 8, 1, 2, 1, 2, 1),
@@ -222,10 +234,13 @@ def test_summary_in_every_dimension(scanned: Any) -> None:
         report = run(app, "checkin.summary", period=D.isoformat(), by=by)
         assert report.page(0, 100) == expected, by
         assert report.totals() == TOTALS, by
+        # the chart: people in, one bar per group
+        assert report.category_points() == [(group, people_in) for _d, group, _s, people_in, *_ in expected], by
+        assert report.daily_totals() == [], by
     assert rows(app, "checkin.summary", period=D.isoformat()) == SUMMARIES["list"]  # the default
     by_day = run(app, "checkin.summary", period=TWO_DAYS, by="day")
-    assert by_day.page(0, 10) == [(D, "", 13, 10, 2, 3, 1, 2, 1), (D1, "", 2, 1, 1, 0, 0, 0, 0)]
-    assert by_day.daily_totals() == [(D, 10), (D1, 1)]
+    assert by_day.page(0, 10) == [(D, "2026-11-22", 13, 10, 2, 3, 1, 2, 1), (D1, "2026-11-23", 2, 1, 1, 0, 0, 0, 0)]
+    assert by_day.category_points() == [("2026-11-22", 10), ("2026-11-23", 1)]
     assert rows(app, "checkin.summary", period=D.isoformat(), list="VIP") == SUMMARIES["list"][1:]
     assert rows(app, "checkin.summary", period=D.isoformat(), venue="OTHER") == []
     with pytest.raises(InvalidInput):
@@ -289,7 +304,10 @@ def test_occupancy_over_the_day(scanned: Any) -> None:
                            ("16:45", 0, 1, 3), ("19:15", 2, 0, 5), ("20:00", 2, 0, 7), ("23:30", 1, 0, 8)]
     assert got[48] == (D, "12:00", 0, 0, 2)
     assert report.totals() == {"people_in": 10, "people_out": 2}
-    assert report.daily_totals() == [(D, 10)]
+    # the chart: people inside at the end of each step
+    assert report.category_points() == [(time, inside) for _day, time, _in, _out, inside in got]
+    assert report.category_points()[29:31] == [("07:15", 0), ("07:30", 1)]
+    assert report.daily_totals() == []
     assert moving(rows(app, "checkin.occupancy", day=D.isoformat(), list="MAIN")) == [
         ("07:30", 1, 0, 1), ("10:00", 1, 0, 2), ("14:00", 3, 0, 5), ("15:00", 0, 1, 4), ("16:45", 0, 1, 3),
         ("20:00", 2, 0, 5), ("23:30", 1, 0, 6)]
@@ -317,12 +335,16 @@ def test_xlsx_exports_and_who_may_run_them(scanned: Any, tmp_path: Path) -> None
     data = list(book["Data"].iter_rows(values_only=True))
     assert data[0] == ("Day", "Group", "Scans", "People in", "People out", "Refused", "Annulled", "Offline",
                        "Conflicts")
-    assert data[1:] == [(dt.datetime.combine(D, dt.time()), None, 13, 10, 2, 3, 1, 2, 1),
-                        (dt.datetime.combine(D1, dt.time()), None, 2, 1, 1, 0, 0, 0, 0),
+    assert data[1:] == [(dt.datetime.combine(D, dt.time()), "2026-11-22", 13, 10, 2, 3, 1, 2, 1),
+                        (dt.datetime.combine(D1, dt.time()), "2026-11-23", 2, 1, 1, 0, 0, 0, 0),
                         ("Total", None, 15, 11, 3, 3, 1, 2, 1)]
-    assert list(book["Chart"].iter_rows(min_row=2, values_only=True)) == [
-        (dt.datetime.combine(D, dt.time()), 10), (dt.datetime.combine(D1, dt.time()), 1)]
-    assert type(book["Chart"]._charts[0]).__name__ == "BarChart"
+    assert plotted(summary.path) == ("BarChart", ["2026-11-22", "2026-11-23"], [10, 1])
+
+    by_channel = export_xlsx(run(app, "checkin.summary", period=D.isoformat(), by="channel"),
+                             tmp_path / "channels.xlsx")
+    # one bar per channel, none for the totals row
+    assert plotted(by_channel.path) == ("BarChart", ["L1 Lane L1", "V1 Lane V1", "X1 Exit X1"], [8, 2, 0])
+    assert openpyxl.load_workbook(by_channel.path)["Chart"]["A1"].value == "Group"
 
     detail = export_xlsx(run(app, "checkin.detail", period=D.isoformat()), tmp_path / "detail.xlsx")
     sheet = list(openpyxl.load_workbook(detail.path)["Data"].iter_rows(values_only=True))
@@ -336,7 +358,11 @@ def test_xlsx_exports_and_who_may_run_them(scanned: Any, tmp_path: Path) -> None
     assert occupancy.rows == 96 and sheet[0] == ("Day", "Time", "People in", "People out", "Inside")
     assert sheet[31] == (dt.datetime.combine(D, dt.time()), "07:30", 1, 0, 1)
     assert sheet[-1][2:4] == (10, 2)
-    assert type(book["Chart"]._charts[0]).__name__ == "LineChart"
+    kind, times, inside = plotted(occupancy.path)
+    assert kind == "LineChart"
+    assert times == [row[1] for row in sheet[1:97]] and times[:2] == ["00:00", "00:15"] and times[-1] == "23:45"
+    assert inside == [row[4] for row in sheet[1:97]] and inside[29:31] == [0, 1] and inside[-1] == 8
+    assert list(book["Chart"].iter_rows(max_row=1, values_only=True)) == [("Time", "Inside")]
 
     assert {"checkin.summary", "checkin.detail", "checkin.occupancy"} <= {
         r.id for r in available_reports(app, Actor.system("test"))}

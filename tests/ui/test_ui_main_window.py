@@ -21,7 +21,7 @@ def test_tabs_are_built_lazily_and_switched_by_keyboard(shell) -> None:
     main = login(shell, *ADMIN)
     ids = main.tab_ids()
     reports, admin = ids.index("core.reports") + 1, ids.index("core.admin") + 1  # 1-based, as the keys
-    assert len(ids) < 9 and [slot.built for slot in main.slots] == [True] + [False] * (len(ids) - 1)
+    assert [slot.built for slot in main.slots] == [True] + [False] * (len(ids) - 1)
     main.focus_force()
     settle(shell.root)
     main.event_generate(f"<Control-Key-{admin}>")
@@ -33,9 +33,9 @@ def test_tabs_are_built_lazily_and_switched_by_keyboard(shell) -> None:
     main.event_generate(f"<F{admin}>")
     settle(shell.root)
     assert main.current_id() == "core.admin"
-    main.event_generate("<Control-Key-9>")  # no ninth tab: nothing changes
+    main.event_generate("<Control-Key-9>")  # the ninth tab, or nothing when there is none
     settle(shell.root)
-    assert main.current_id() == "core.admin"
+    assert main.current_id() == (ids[8] if len(ids) >= 9 else "core.admin")
     # the same with real key presses from the X server
     shell.root.focus_force()
     settle(shell.root, 0.2)

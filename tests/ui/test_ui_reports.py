@@ -64,6 +64,23 @@ def test_audit_log_filtered_by_a_date_range(shell) -> None:
     assert {row[2] for row in tab.shown_rows()} == {"security"}
 
 
+def test_occupancy_charts_one_point_per_step_as_a_line(shell) -> None:
+    tab = open_reports(shell)
+    tab.select_report("checkin.occupancy")
+    step = tab.form.fields["step"].entry
+    step.delete(0, "end")
+    step.insert(0, "60")
+    assert tab.run_report()
+    wait_for(shell.root, lambda: finished(tab) and tab.points is not None, what="the run")
+    assert tab.count == 24 and tab.daily == []
+    assert [time for time, _inside in tab.points] == [f"{hour:02d}:00" for hour in range(24)]
+    chart = tab.chart
+    assert chart.bars == [] and len(chart.points) == 24
+    assert chart.line is not None and len(chart.coords(chart.line)) == 2 * 24  # one vertex per step
+    labels = [chart.itemcget(item, "text") for item in chart.find_all() if chart.type(item) == "text"]
+    assert "People inside over the day" in labels and "00:00" in labels
+
+
 def test_ledger_journal_table_totals_chart_and_csv_export(shell, ledger_lines, tmp_path: Path) -> None:
     tab = open_reports(shell)
     tab.select_report("core.ledger_journal")
