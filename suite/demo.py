@@ -209,7 +209,8 @@ def _seed_checkin(app: Any, actor: Any) -> list[str]:
     setup.add_channel(actor, code="L1", name="Lane 1 in", list_code="MAIN", gate="gate-1", side="A")
     setup.add_channel(actor, code="X1", name="Lane 1 out", list_code="MAIN", gate="gate-1", side="B",
                       direction="out")
-    return ["check-in list MAIN with lanes L1 (in) and X1 (out) on the turnstile gate-1"]
+    setup.add_code(actor, code="GUEST-0042", admits=2, note="a guest-list code for two")
+    return ["check-in list MAIN with lanes L1 (in) and X1 (out) on the turnstile gate-1, guest code GUEST-0042"]
 
 
 def main(argv: list[str] | None = None) -> int:
