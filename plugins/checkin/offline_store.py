@@ -14,9 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -25,10 +23,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from suite.db.base import utcnow
-from suite.errors import DatabaseUnavailable, InvalidInput, NotFound, SuiteError
-from suite.i18n import _
+from suite.errors import DatabaseUnavailable, NotFound, SuiteError
+from suite.i18n import N_, _
 from suite.identity.actor import Actor
 from suite.inputs import whole
+from suite.local_file import LocalFile
 
 from plugins.checkin import rules
 from plugins.checkin.core import CheckinRefused
@@ -151,62 +150,17 @@ def _count_card(row: Mapping[str, Any]) -> bool:
 # ---------------------------------------------------------------- the gate's file
 
 
-class OfflineStore:
+class OfflineStore(LocalFile):
     """The gate's SQLite file: the cached snapshot and the spool. Thread-safe; every change is
     one ``BEGIN IMMEDIATE`` transaction. ``zone``: the venue's day (per-day entries)."""
 
+    SCHEMA = _SCHEMA
+    SCHEMA_VERSION = SCHEMA_VERSION
+    WHAT = N_("offline file")
+
     def __init__(self, path: Path | str, *, zone: ZoneInfo | None = None) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.zone = zone or CheckinSettings().zone
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=10)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._migrate()
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def __enter__(self) -> "OfflineStore":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _migrate(self) -> None:
-        with self._lock:
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise InvalidInput(_("The offline file {path} was written by a newer version (schema {found}, "
-                                     "this one knows {known}).").format(path=self.path, found=version,
-                                                                         known=SCHEMA_VERSION))
-            if version == 0:
-                with self.transaction() as db:
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            db.execute(statement)
-                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on any error)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def _one(self, sql: str, *params: Any) -> sqlite3.Row | None:
-        with self._lock:
-            row: sqlite3.Row | None = self._db.execute(sql, params).fetchone()
-            return row
+        super().__init__(path)
 
     def _all(self, sql: str, *params: Any) -> list[sqlite3.Row]:
         with self._lock:

@@ -25,7 +25,7 @@ from suite.db.core_models import Venue
 from suite.i18n import N_, _
 from suite.inputs import whole
 from suite.reporting.common import venue_scope
-from suite.reporting.filters import LOCAL
+from suite.reporting.filters import LOCAL, day_bounds
 from suite.reporting.spec import (
     ChartAggregate, ChartKind, ChartSpec, Column, ColumnKind, Param, ParamKind, ReportContext, ReportSpec,
 )
@@ -69,14 +69,8 @@ def report_zone(ctx: Any) -> ZoneInfo:
     return parse_settings(table).zone
 
 
-def local_midnight(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=zone).astimezone(UTC)
 
 
-def day_bounds(days: tuple[dt.date, dt.date], zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
-    """Local days ``(first, last)`` inclusive -> UTC instants ``[start, end)``."""
-    first, last = days
-    return local_midnight(first, zone), local_midnight(last + dt.timedelta(days=1), zone)
 
 
 def _label(labels: Mapping[str, str], code: str) -> str:
@@ -393,5 +387,5 @@ OCCUPANCY = ReportSpec(
 
 REPORTS = (SUMMARY, DETAIL, OCCUPANCY)
 
-__all__ = ["DETAIL", "OCCUPANCY", "REPORTS", "SUMMARY", "day_bounds", "local_midnight", "reason_text",
+__all__ = ["DETAIL", "OCCUPANCY", "REPORTS", "SUMMARY", "day_bounds", "reason_text",
            "report_zone"]

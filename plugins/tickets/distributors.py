@@ -50,6 +50,7 @@ from suite.inputs import idempotency_key, text, whole
 from suite.ledger import REVERSAL_KIND, FloorBreached, LineSpec, balance, open_account, post, reverse
 from suite.ledger.models import Entry, Line
 from suite.reporting.common import period
+from suite.reporting.filters import local_midnight
 from suite.reporting.spec import Column, ColumnKind, Param, ParamKind, ReportContext, ReportSpec
 
 from plugins.tickets.codes import TicketSigner
@@ -105,9 +106,6 @@ def proportional(weights: Sequence[int], total: int) -> list[int]:
     return shares
 
 
-def local_midnight(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
-    """The first instant of the venue's local ``day``, as an aware UTC datetime."""
-    return dt.datetime.combine(day, dt.time.min, tzinfo=zone).astimezone(dt.timezone.utc)
 
 
 def _net(booking: Booking) -> int:

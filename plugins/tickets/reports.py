@@ -34,7 +34,7 @@ from suite.db.base import utcnow
 from suite.db.core_models import Venue
 from suite.i18n import N_, _
 from suite.reporting.common import venue_scope
-from suite.reporting.filters import LOCAL
+from suite.reporting.filters import LOCAL, day_bounds
 from suite.reporting.spec import ChartSpec, Column, ColumnKind, Param, ParamKind, ReportContext, ReportSpec
 
 from plugins.tickets.models import (
@@ -82,15 +82,8 @@ def report_zone(ctx: Any) -> ZoneInfo:
     return parse_settings(table).zone
 
 
-def local_midnight(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
-    """The first instant of the venue's local ``day``, as an aware UTC datetime."""
-    return dt.datetime.combine(day, dt.time.min, tzinfo=zone).astimezone(UTC)
 
 
-def day_bounds(days: tuple[dt.date, dt.date], zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
-    """Local days ``(first, last)`` inclusive -> UTC instants ``[start, end)``."""
-    first, last = days
-    return local_midnight(first, zone), local_midnight(last + dt.timedelta(days=1), zone)
 
 
 def _local(value: dt.datetime | None, zone: dt.tzinfo) -> dt.datetime | None:
@@ -483,5 +476,5 @@ SESSION_OCCUPANCY = ReportSpec(
 
 REPORTS = (SALES_DETAIL, SALES_SUMMARY, SESSION_OCCUPANCY)
 
-__all__ = ["REPORTS", "SALES_DETAIL", "SALES_SUMMARY", "SESSION_OCCUPANCY", "day_bounds", "local_midnight",
+__all__ = ["REPORTS", "SALES_DETAIL", "SALES_SUMMARY", "SESSION_OCCUPANCY", "day_bounds",
            "report_zone"]

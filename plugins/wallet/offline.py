@@ -26,8 +26,6 @@ import logging
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,10 +37,11 @@ from devices.cardformat import ForeignCard, PurseState, TamperedCard
 from suite.audit.log import record
 from suite.db.base import utcnow
 from suite.errors import InvalidInput, PermissionDenied, SuiteError
-from suite.i18n import _
+from suite.i18n import N_, _
 from suite.identity.actor import Actor
 from suite.ledger import LineSpec
 from suite.ledger.models import Entry
+from suite.local_file import LocalFile
 
 from plugins.wallet.core import (
     CARD_COUNTS, CARD_POINTS, CNY, COUNT, GIFT, MAIN, POINTS, STAFF_CATEGORIES, CardRefused, InsufficientBalance,
@@ -156,19 +155,12 @@ class QueuedConsume:
 # ---------------------------------------------------------------- the spool file
 
 
-class OfflineSpool:
+class OfflineSpool(LocalFile):
     """The terminal's local SQLite spool. Thread-safe; every change is one transaction."""
 
-    def __init__(self, path: Path | str) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=10)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._migrate()
+    SCHEMA = _SCHEMA
+    SCHEMA_VERSION = SCHEMA_VERSION
+    WHAT = N_("offline spool")
 
     @classmethod
     def open(cls, path: Path | str) -> "OfflineSpool":
@@ -183,51 +175,6 @@ class OfflineSpool:
         from plugins.wallet.settings import settings_of
 
         return cls.for_settings(settings_of(app), app.settings.data_dir)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def __enter__(self) -> "OfflineSpool":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _migrate(self) -> None:
-        with self._lock:
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise InvalidInput(_("The offline spool {path} was written by a newer version (schema {found}, "
-                                     "this one knows {known}).").format(path=self.path, found=version,
-                                                                         known=SCHEMA_VERSION))
-            if version == 0:
-                with self.transaction() as db:
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            db.execute(statement)
-                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on any error)."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
-
-    def _all(self, sql: str, *params: Any) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
-
-    def _one(self, sql: str, *params: Any) -> sqlite3.Row | None:
-        with self._lock:
-            row: sqlite3.Row | None = self._db.execute(sql, params).fetchone()
-            return row
 
     # ------------------------------------------------------------ cache (refreshed while online)
 

@@ -32,6 +32,7 @@ from suite.errors import Conflict, InvalidInput
 from suite.i18n import N_, _
 from suite.identity.actor import Actor
 from suite.inputs import local_date
+from suite.reporting.filters import day_bounds
 
 from plugins.wallet.core import WalletCore, _text
 from plugins.wallet.settings import parse_settings
@@ -55,14 +56,8 @@ def report_zone(ctx: Any) -> ZoneInfo:
     return parse_settings(table).zone
 
 
-def local_midnight(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
-    """The first instant of the venue's local ``day``, as an aware UTC datetime."""
-    return dt.datetime.combine(day, dt.time.min, tzinfo=zone).astimezone(UTC)
 
 
-def day_bounds(first: dt.date, last: dt.date, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
-    """Local days ``first`` .. ``last`` inclusive -> UTC instants ``[start, end)``."""
-    return local_midnight(first, zone), local_midnight(last + dt.timedelta(days=1), zone)
 
 
 def round_half_up(numerator: int, denominator: int) -> int:
@@ -217,7 +212,7 @@ def event_query(zone: dt.tzinfo, *, days: tuple[dt.date, dt.date] | None = None,
              .join_from(CardEvent.__table__, Card.__table__, c.id == e.card_id)
              .order_by(e.at, e.id))
     if days is not None:
-        start, end = day_bounds(days[0], days[1], zone)
+        start, end = day_bounds(days, zone)
         query = query.where(e.at >= start, e.at < end)
     if venue:
         query = query.where(e.venue_code == venue)
@@ -551,5 +546,5 @@ def run_settle(app: Any, args: argparse.Namespace) -> Any:
 
 
 __all__ = ["EventRow", "Figures", "FIGURE_NAMES", "SETTLED_CHOICES", "SettlementService", "configure_settle",
-           "day_bounds", "event_query", "load_events", "local_midnight", "round_half_up", "run_settle",
+           "day_bounds", "event_query", "load_events", "round_half_up", "run_settle",
            "report_zone", "settlement_due"]

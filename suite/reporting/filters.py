@@ -22,15 +22,18 @@ SCOPES = (LOCAL, CHAIN)
 KEY_MARGIN = dt.timedelta(hours=1)
 
 
-def local_midnight(day: dt.date) -> dt.datetime:
-    """The first instant of ``day`` in the local time zone, as an aware UTC datetime."""
-    return dt.datetime.combine(day, dt.time.min).astimezone().astimezone(dt.timezone.utc)
+def local_midnight(day: dt.date, zone: dt.tzinfo | None = None) -> dt.datetime:
+    """The first instant of ``day`` in ``zone`` (the venue's; default this machine's), as an
+    aware UTC datetime."""
+    if zone is None:
+        return dt.datetime.combine(day, dt.time.min).astimezone().astimezone(dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time.min, tzinfo=zone).astimezone(dt.timezone.utc)
 
 
-def day_bounds(days: tuple[dt.date, dt.date]) -> tuple[dt.datetime, dt.datetime]:
-    """Local days ``(first, last)`` inclusive -> UTC instants ``[start, end)``."""
+def day_bounds(days: tuple[dt.date, dt.date], zone: dt.tzinfo | None = None) -> tuple[dt.datetime, dt.datetime]:
+    """Local days ``(first, last)`` inclusive (in ``zone``) -> UTC instants ``[start, end)``."""
     first, last = days
-    return local_midnight(first), local_midnight(last + dt.timedelta(days=1))
+    return local_midnight(first, zone), local_midnight(last + dt.timedelta(days=1), zone)
 
 
 def uuid7_floor(instant: dt.datetime) -> uuid.UUID:

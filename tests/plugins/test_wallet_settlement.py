@@ -226,7 +226,7 @@ def rows(app: Any, report: str, **params: Any) -> list[tuple[Any, ...]]:
 
 
 def test_the_venue_day_is_cut_in_its_zone() -> None:
-    start, end = day_bounds(D3, D3, SHANGHAI)
+    start, end = day_bounds((D3, D3), SHANGHAI)
     assert (start, end) == (dt.datetime(2026, 11, 2, 16, tzinfo=UTC), dt.datetime(2026, 11, 3, 16, tzinfo=UTC))
     assert [round_half_up(n, 10000) for n in (37_485_000, 37_484_999, 22_491_000, 0)] == [3749, 3748, 2249, 0]
 
@@ -440,7 +440,7 @@ def test_mark_settled_moves_the_split_and_refuses_overlaps(scenario: Scenario) -
                                  .order_by(AuditEvent.seq)).all()
         assert [(a.actor, a.target) for a in audits] == [("fiona", "PARK"), ("fiona", "PARK"), ("fiona", "HQ")]
         unsettled_left = session.scalars(select(CardEvent.at).where(CardEvent.settlement_id.is_(None))).all()
-        assert unsettled_left and min(unsettled_left) >= day_bounds(D4, D4, SHANGHAI)[0]
+        assert unsettled_left and min(unsettled_left) >= day_bounds((D4, D4), SHANGHAI)[0]
         assert check(session).ok
 
 
