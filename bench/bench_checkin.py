@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import heapq
+import itertools
 import queue
 import random
 import statistics
@@ -27,6 +28,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,11 +91,17 @@ def site(folder: Path, lanes: int, clock: Clock) -> tuple[UnitOfWorkFactory, Che
     return uow, CheckinService(uow, IdentityService(uow), **common)
 
 
-def codes(count: int) -> list[str]:
+def signed_codes() -> Iterator[str]:
+    """Signed single-entry tickets for today's session, one serial after another."""
     starts = int((START + dt.timedelta(hours=2)).timestamp())
-    return [SIGNER.sign(TicketClaims(serial=f"{n:012d}", venue=VENUE, session="S1", hall="H1", row="", seat="",
-                                     ticket_type="ADULT", category="adult", admits=1, starts=starts,
-                                     ends=starts + 8 * 3600)) for n in range(count)]
+    for n in itertools.count():
+        yield SIGNER.sign(TicketClaims(serial=f"{n:012d}", venue=VENUE, session="S1", hall="H1", row="", seat="",
+                                       ticket_type="ADULT", category="adult", admits=1, starts=starts,
+                                       ends=starts + 8 * 3600))
+
+
+def codes(count: int) -> list[str]:
+    return list(itertools.islice(signed_codes(), count))
 
 
 # ---------------------------------------------------------------- 1. decisions
@@ -237,7 +245,7 @@ def bench_hour(lanes: int, per_minute: int, minutes: int) -> None:
         runner = GateRunner(service, Actor.system("bench"), [Lane(f"L{n}", "MAIN", f"gate-{n}") for n in
                                                               range(1, lanes + 1)], gates, repeat_seconds=0,
                             clock=lambda: virtual[0])
-        signed = iter(codes(lanes * per_minute * minutes + lanes * 10))
+        signed = signed_codes()
         rng = random.Random(11)
         free_at = {n: 0.0 for n in range(1, lanes + 1)}  # the lane's turnstile is free again
         for n in range(1, lanes + 1):  # Poisson arrivals per lane
