@@ -33,7 +33,7 @@ def clock() -> dt.datetime:
     return dt.datetime.combine(TODAY, dt.time(12, tzinfo=dt.timezone.utc))
 
 
-def licence_text(features: list[str], expires: dt.date = dt.date(2026, 12, 31), grace_days: int = 0) -> str:
+def licence_text(features: list[str], expires: dt.date = dt.date(2099, 12, 31), grace_days: int = 0) -> str:
     return issue(PRIVATE, chain_id="CHAIN-A", licensee="Test Park", features=features, max_terminals=5,
                  max_activated_cards=10, issued=dt.date(2026, 1, 1), expires=expires, grace_days=grace_days)
 
