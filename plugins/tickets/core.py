@@ -4,20 +4,18 @@ terminal it runs on and the venue's clock."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from suite.audit.log import record
-from suite.db.base import utcnow
-from suite.db.uow import UnitOfWorkFactory
 from suite.errors import NotFound, SuiteError
 from suite.i18n import _
 from suite.identity.actor import Actor
+from suite.plugin_service import PluginService
 
-from plugins.tickets.settings import TicketSettings
+from plugins.tickets.settings import TicketSettings, parse_settings
 
 PLUGIN_ID = "tickets"
 
@@ -32,41 +30,11 @@ class SeatTaken(SaleRefused):
     code = "seat_taken"
 
 
-class TicketsCore:
-    """The box office's database, operator checks and clock.
+class TicketsCore(PluginService[TicketSettings]):
+    """The box office's database, operator checks and clock (``PluginService``)."""
 
-    ``plugins``: the application's ``PluginHost`` (unlicensed or disabled refuses); ``None`` in
-    tests without a host. ``venue_code``/``terminal_code``: this counter."""
-
-    def __init__(self, uow_factory: UnitOfWorkFactory, identity: Any, *, venue_code: str = "HQ",
-                 terminal_code: str = "", plugins: Any = None, settings: TicketSettings | None = None,
-                 secrets: Any = None, clock: Callable[[], dt.datetime] = utcnow) -> None:
-        self._uow = uow_factory
-        self._identity = identity
-        self._plugins = plugins
-        self.venue_code = venue_code
-        self.terminal_code = terminal_code
-        self.settings = settings or TicketSettings()
-        self.secrets = secrets
-        self._clock = clock
-
-    @classmethod
-    def from_app(cls, app: Any) -> Any:
-        from plugins.tickets.settings import settings_of
-
-        return cls(app.uow, app.identity, venue_code=app.settings.terminal.venue_code,
-                   terminal_code=app.settings.terminal.terminal_code, plugins=app.plugins,
-                   settings=settings_of(app), secrets=app.secrets)
-
-    def _begin(self, actor: Actor, permission: str, *, admin: bool = False) -> None:
-        if self._plugins is not None:
-            from suite.licensing.service import Purpose
-
-            self._plugins.require_active(PLUGIN_ID, Purpose.ADMIN if admin else Purpose.SALE)
-        self._identity.require(actor, permission)
-
-    def now(self) -> dt.datetime:
-        return self._clock()
+    plugin_id = PLUGIN_ID
+    parse_settings = staticmethod(parse_settings)
 
     def local_now(self) -> dt.datetime:
         """The venue's wall-clock time (naive): offers' time slots and the shift's day use it."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -20,18 +20,18 @@ from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from suite.audit.log import record
-from suite.db.base import utcnow
 from suite.db.ids import uuid7
 from suite.db.uow import UnitOfWorkFactory
 from suite.errors import NotFound, SuiteError
 from suite.i18n import _
 from suite.identity.actor import Actor
+from suite.plugin_service import PluginService
 from suite.inputs import idempotency_key, text, whole
 from suite.ledger import FloorBreached, LineSpec, PostResult, open_account, post
 from suite.ledger.models import Account, Entry
 
 from plugins.wallet.models import Card, CardEvent, CardType, DiscountRuleRow
-from plugins.wallet.settings import WalletSettings
+from plugins.wallet.settings import WalletSettings, parse_settings
 
 PLUGIN_ID = "wallet"
 CNY = "CNY"
@@ -89,7 +89,7 @@ class _Within:
         return None
 
 
-class WalletCore:
+class WalletCore(PluginService[WalletSettings]):
     """The wallet's database, operator checks and per-card helpers.
 
     ``plugins``: the application's ``PluginHost`` (its state is checked first: unlicensed or
@@ -98,27 +98,14 @@ class WalletCore:
     ``settings``: the ``[plugins.wallet]`` table (merchant, terminal group, time zone...).
     """
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, identity: Any, *, venue_code: str = "HQ",
-                 terminal_code: str = "", plugins: Any = None, settings: WalletSettings | None = None,
-                 clock: Callable[[], dt.datetime] = utcnow) -> None:
-        self._uow = uow_factory
-        self._identity = identity
-        self._plugins = plugins
-        self.venue_code = venue_code
-        self.terminal_code = terminal_code
-        self.settings = settings or WalletSettings()
-        self._clock = clock
+    plugin_id = PLUGIN_ID
+    parse_settings = staticmethod(parse_settings)
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, identity: Any, **kwargs: Any) -> None:
+        super().__init__(uow_factory, identity, **kwargs)
         # ids of venue and chain accounts seen committed (accounts are never deleted)
         self._account_ids: dict[tuple[str, str, str, str], uuid.UUID] = {}
         self._rules: tuple[object, list[Any]] = (None, [])
-
-    @classmethod
-    def from_app(cls, app: Any) -> Any:
-        from plugins.wallet.settings import settings_of
-
-        return cls(app.uow, app.identity, venue_code=app.settings.terminal.venue_code,
-                   terminal_code=app.settings.terminal.terminal_code, plugins=app.plugins,
-                   settings=settings_of(app))
 
     # ------------------------------------------------------------ helpers
 
@@ -139,13 +126,6 @@ class WalletCore:
             if not movement.replayed:
                 self._usable(card, card_type, spending=spending)
             yield uow, card, card_type, movement
-
-    def _begin(self, actor: Actor, permission: str, *, admin: bool = False) -> None:
-        if self._plugins is not None:
-            from suite.licensing.service import Purpose
-
-            self._plugins.require_active(PLUGIN_ID, Purpose.ADMIN if admin else Purpose.SALE)
-        self._identity.require(actor, permission)
 
     def _local_now(self) -> dt.datetime:
         """The venue's wall-clock time (naive): time slots, expiry dates and daily close use it."""

@@ -197,12 +197,11 @@ class PurseService(WalletService):
         self.label = terminal_label(self.venue_code, self.terminal_code)
 
     @classmethod
-    def from_app(cls, app: Any) -> "PurseService":
-        from plugins.wallet.settings import settings_of
-
-        return cls(app.uow, app.identity, card_format=CardFormat.from_secrets(app.secrets),
-                   venue_code=app.settings.terminal.venue_code, terminal_code=app.settings.terminal.terminal_code,
-                   plugins=app.plugins, settings=settings_of(app))
+    def from_app(cls, app: Any, **kwargs: Any) -> "PurseService":
+        """``card_format``: the chain's card keys from the keyring unless given."""
+        if "card_format" not in kwargs:
+            kwargs["card_format"] = CardFormat.from_secrets(app.secrets)
+        return super().from_app(app, **kwargs)
 
     # ------------------------------------------------------------ reading and checking
 

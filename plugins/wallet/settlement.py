@@ -352,11 +352,6 @@ class SettlementService(WalletCore):
     """Settlement of card events per venue and period (see ``WalletCore`` for the arguments;
     ``settings.zone`` cuts the days)."""
 
-    @classmethod
-    def from_app(cls, app: Any) -> "SettlementService":
-        service = super().from_app(app)
-        return service
-
     @property
     def zone(self) -> ZoneInfo:
         return self.settings.zone

@@ -77,16 +77,12 @@ def terminal_of(app: Any) -> Any | None:
             if terminal is None:
                 from plugins.wallet.offline import CardTerminal
                 from plugins.wallet.purse import PurseService
-                from plugins.wallet.settings import settings_of
 
                 card_format = card_format_of(app)
                 if card_format is None:
                     log.info("no card keys in the keyring: cards on the reader are looked up by their UID only")
                     return None
-                purse = PurseService(app.uow, app.identity, card_format=card_format,
-                                     venue_code=app.settings.terminal.venue_code,
-                                     terminal_code=app.settings.terminal.terminal_code, plugins=app.plugins,
-                                     settings=settings_of(app))
+                purse = PurseService.from_app(app, card_format=card_format)
                 terminal = app.extras[TERMINAL_KEY] = CardTerminal(purse, spool_of(app))
     return terminal
 
