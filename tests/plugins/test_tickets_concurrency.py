@@ -16,9 +16,6 @@ totals, and every code verifies with the chain's public key.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import queue
 import random
 import time
 import uuid
@@ -41,13 +38,13 @@ from suite.ledger import check
 from suite.ledger.models import Account, Entry
 from suite.secrets import SecretStore
 from tests.plugins.tickets_fixtures import actor, service, small_cinema, tickets_schema
+from tests.terminals import run_together, terminal_main
 
 PROCESSES = 4
 ROWS, COLUMNS = 10, 10
 SESSION = "S1"
 VENUE = "CINEMA-01"
 KEYRING_BACKEND = "keyrings.alt.file.PlaintextKeyring"
-TIMEOUT = 120  # seconds a process may take before the test gives up on it
 # seconds between two attempts at one counter. Without a pause the SQLite runs are not a race:
 # SQLite's busy handler sleeps and retries with no queue, so the counter that commits first
 # begins its next sale before the sleeping ones wake, and in a trial it sold all 100 seats
@@ -103,58 +100,24 @@ def _sell_out(sales: SalesService, cashier: Any, worker: int, plan: dict[str, An
     out["errors"].append(f"process {worker}: still {len(free)} seats to try after {plan['limit']} attempts")
 
 
-def _terminal(url: str, keyring: dict[str, str], worker: int, plan: dict[str, Any], ready: Any, go: Any,
+def _terminal(url: str, keyring: dict[str, str], plan: dict[str, Any], worker: int, ready: Any, go: Any,
               results: Any) -> None:
-    """The body of one process: its own engine, keyring and service, then the plan once ``go`` is set."""
+    """One counter: its own units of work, keyring and ``SalesService``, then the plan."""
     out: dict[str, list[Any]] = {"sold": [], "refused": [], "errors": []}
-    engine = None
-    try:
-        from suite.db.engine import create_database_engine
 
-        engine = create_database_engine(url)
+    def prepare(engine: Any) -> Any:
         uow = UnitOfWorkFactory(engine)
         store = SecretStore.from_settings(keyring["service"], KEYRING_BACKEND, keyring["file"])
         sales = service(SalesService, uow, secrets=store, terminal_code=f"T{worker + 1:02d}")
         cashier = actor(name=f"cashier{worker}")
-        ready.put(worker)
-        if not go.wait(TIMEOUT):
-            raise TimeoutError("never told to start")
-        _sell_out(sales, cashier, worker, plan, out)
-    except Exception as exc:  # noqa: BLE001 - reported to the test
-        ready.put(worker)
-        out["errors"].append(f"process {worker}: {type(exc).__name__}: {exc}")
-    finally:
-        if engine is not None:
-            engine.dispose()
-        results.put({"worker": worker, "pid": os.getpid(), **out})
+        return lambda: _sell_out(sales, cashier, worker, plan, out)
+
+    terminal_main(url, worker, ready, go, results, out, prepare)
 
 
 def run_counters(url: str, keyring: dict[str, str], plan: dict[str, Any]) -> list[dict[str, Any]]:
-    """Start PROCESSES spawned processes on ``plan``, release them together, collect their results."""
-    context = multiprocessing.get_context("spawn")
-    ready, results, go = context.Queue(), context.Queue(), context.Event()
-    processes = [context.Process(target=_terminal, args=(url, keyring, w, plan, ready, go, results), daemon=True)
-                 for w in range(PROCESSES)]
-    for process in processes:
-        process.start()
-    try:
-        for _ in processes:
-            ready.get(timeout=TIMEOUT)
-        go.set()
-        collected = [results.get(timeout=TIMEOUT) for _ in processes]
-    except queue.Empty:
-        pytest.fail("a selling process did not report back in time")
-    finally:
-        for process in processes:
-            process.join(timeout=10)
-            if process.is_alive():
-                process.terminate()
-                process.join()
-    assert [p.exitcode for p in processes] == [0] * PROCESSES
-    pids = {r["pid"] for r in collected}
-    assert len(pids) == PROCESSES and os.getpid() not in pids  # really four other processes
-    assert [e for r in collected for e in r["errors"]] == []
-    return sorted(collected, key=lambda r: r["worker"])
+    """PROCESSES counters on ``plan``, released together; their results by worker."""
+    return run_together(_terminal, (url, keyring, plan), PROCESSES, "a selling process")
 
 
 # ---------------------------------------------------------------- set-up

@@ -9,9 +9,6 @@ check is clean and there is exactly one journal entry per successful consume.
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import queue
 import random
 import time
 import uuid
@@ -32,13 +29,13 @@ from suite.identity.actor import Actor
 from suite.identity.service import IdentityService
 from suite.ledger import check
 from suite.ledger.models import Account, Entry
+from tests.terminals import run_together, terminal_main
 
 MIGRATIONS = [wallet_plugin.MIGRATIONS]
 MODELS = ("plugins.wallet.models",)
 ALL_WALLET = frozenset(p.id for p in wallet_plugin.PERMISSIONS)
 PROCESSES = 4
 DISCOUNT_BP = 1000  # 10% off: the charge is not the list price, so the service's own figure counts
-TIMEOUT = 120  # seconds a process may take before the test gives up on it
 
 
 def _actor(name: str) -> Actor:
@@ -110,56 +107,22 @@ def _script(service: WalletService, actor: Actor, worker: int, plan: dict[str, A
 PLANS = {"drain": _drain, "random": _random, "script": _script}
 
 
-def _terminal(url: str, worker: int, plan: dict[str, Any], ready: Any, go: Any, results: Any) -> None:
-    """The body of one process: its own engine and service, then the plan once ``go`` is set."""
+def _terminal(url: str, plan: dict[str, Any], worker: int, ready: Any, go: Any, results: Any) -> None:
+    """One till: its own units of work and ``WalletService``, then the plan."""
     out: dict[str, list[Any]] = {"ok": [], "refused": [], "errors": []}
-    engine = None
-    try:
-        from suite.db.engine import create_database_engine
 
-        engine = create_database_engine(url)
+    def prepare(engine: Any) -> Any:
         uow = UnitOfWorkFactory(engine)
         service = WalletService(uow, IdentityService(uow), venue_code="HQ")
         actor = _actor(f"till{worker}")
-        ready.put(worker)
-        if not go.wait(TIMEOUT):
-            raise TimeoutError("never told to start")
-        PLANS[plan["kind"]](service, actor, worker, plan, out)
-    except Exception as exc:  # noqa: BLE001 - reported to the test
-        ready.put(worker)
-        out["errors"].append(f"process {worker}: {type(exc).__name__}: {exc}")
-    finally:
-        if engine is not None:
-            engine.dispose()
-        results.put({"worker": worker, "pid": os.getpid(), **out})
+        return lambda: PLANS[plan["kind"]](service, actor, worker, plan, out)
+
+    terminal_main(url, worker, ready, go, results, out, prepare)
 
 
 def run_terminals(url: str, plan: dict[str, Any]) -> list[dict[str, Any]]:
-    """Start PROCESSES spawned processes on ``plan``, release them together, collect their results."""
-    context = multiprocessing.get_context("spawn")
-    ready, results, go = context.Queue(), context.Queue(), context.Event()
-    processes = [context.Process(target=_terminal, args=(url, w, plan, ready, go, results), daemon=True)
-                 for w in range(PROCESSES)]
-    for process in processes:
-        process.start()
-    try:
-        for _ in processes:
-            ready.get(timeout=TIMEOUT)
-        go.set()
-        collected = [results.get(timeout=TIMEOUT) for _ in processes]
-    except queue.Empty:
-        pytest.fail("a consuming process did not report back in time")
-    finally:
-        for process in processes:
-            process.join(timeout=10)
-            if process.is_alive():
-                process.terminate()
-                process.join()
-    assert [p.exitcode for p in processes] == [0] * PROCESSES
-    pids = {r["pid"] for r in collected}
-    assert len(pids) == PROCESSES and os.getpid() not in pids  # really four other processes
-    assert [e for r in collected for e in r["errors"]] == []
-    return sorted(collected, key=lambda r: r["worker"])
+    """PROCESSES tills on ``plan``, released together; their results by worker."""
+    return run_together(_terminal, (url, plan), PROCESSES, "a consuming process")
 
 
 # ---------------------------------------------------------------- set-up and reading back
