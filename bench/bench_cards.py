@@ -14,17 +14,13 @@ import statistics
 import time
 from typing import Any
 
+from bench.timing import percentile
 from devices import mifare
 from devices.apdu import command
 from devices.lab.runtime import private_lab
 from devices.pcsc import PcscReader
 from suite.device_host import DeviceConfig
 from suite.events import CardPresented, CardRemoved
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def describe(values_ms: list[float]) -> str:

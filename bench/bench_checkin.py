@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.timing import percentile
 from gates.base import GateState
 from plugins.checkin.runner import GateRunner, Lane
 from plugins.checkin.service import CheckinService
@@ -49,11 +50,6 @@ from suite.identity.service import IdentityService
 VENUE = "PARK-01"
 SIGNER = TicketSigner(bytes(range(32)))
 START = dt.datetime(2026, 11, 22, 1, 0, tzinfo=dt.timezone.utc)  # 09:00 in Shanghai
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def line(name: str, values_ms: list[float], target: float | None = None) -> None:

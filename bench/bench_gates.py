@@ -21,6 +21,7 @@ import threading
 import time
 import uuid
 
+from bench.timing import percentile
 from gates.osdp import open_gate
 from gates.relay import RelayGate
 from gates.simulator.process import SimulatorProcess, keyring_args
@@ -29,11 +30,6 @@ from gates.simulator.relay_board import RelayBoardSimulator
 from suite.device_host import DeviceConfig
 from suite.events import ScanEvent
 from suite.secrets import SecretStore
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def report(name: str, values_ms: list[float], target: float | None = None) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from bench.timing import percentile, print_table
 from suite.db.engine import create_database_engine
 from suite.db.schema import create_schema
 from suite.db.uow import UnitOfWorkFactory
@@ -39,7 +40,7 @@ class Row:
     def cells(self) -> list[str]:
         lat = sorted(self.latencies_ms)
         p50 = f"{statistics.median(lat):.2f}" if lat else "-"
-        p99 = f"{lat[min(len(lat) - 1, int(len(lat) * 0.99))]:.2f}" if lat else "-"
+        p99 = f"{percentile(lat, 0.99):.2f}" if lat else "-"
         return [self.scenario, str(self.posts), f"{self.posts / self.seconds:,.0f}", p50, p99, self.note]
 
 
@@ -208,13 +209,7 @@ def calibration(url: str, label: str, writers: int, n: int) -> Row:
 
 def _print(rows: list[Row]) -> None:
     header = ["scenario", "posts", "posts/s", "p50 ms", "p99 ms", "notes"]
-    table = [header, *(r.cells() for r in rows)]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    for n, row in enumerate(table):
-        print("  ".join(cell.ljust(w) if i in (0, 5) else cell.rjust(w) for i, (cell, w) in
-                        enumerate(zip(row, widths))).rstrip())
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
+    print_table(header, [r.cells() for r in rows])
 
 
 def main(argv: list[str] | None = None) -> None:

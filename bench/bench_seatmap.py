@@ -27,16 +27,12 @@ import time
 from typing import Any
 
 from bench.bench_ui import Xvfb
+from bench.timing import percentile
 
 FIRST_DRAW_TARGET_MS = 300.0
 CLICK_TARGET_MS = 50.0
 # Tk roots stay referenced until exit: a Tcl interpreter must die on the thread that made it
 _ROOTS: list[Any] = []
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def row(label: str, values_ms: list[float], target: float | None = None) -> str:

@@ -37,6 +37,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
+from bench.timing import percentile, print_table
 from plugins.tickets.codes import TicketClaims, TicketSigner, TicketVerifier
 from plugins.tickets.core import SeatTaken
 from plugins.tickets.models import SeatClaim, ShowSession, Ticket
@@ -80,7 +81,7 @@ class Row:
     def cells(self) -> list[str]:
         lat = sorted(self.latencies_ms)
         p50 = _ms(statistics.median(lat)) if lat else "-"
-        p99 = _ms(lat[min(len(lat) - 1, int(len(lat) * 0.99))]) if lat else "-"
+        p99 = _ms(percentile(lat, 0.99)) if lat else "-"
         return [self.scenario, f"{self.count:,}", f"{self.seconds:.2f}", f"{self.count / self.seconds:,.0f}", p50, p99,
                 self.note]
 
@@ -349,13 +350,7 @@ def verification(n: int) -> Row:
 
 def _print(rows: list[Row]) -> None:
     header = ["scenario", "count", "seconds", "per s", "p50 ms", "p99 ms", "notes"]
-    table = [header, *(r.cells() for r in rows)]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    for n, row in enumerate(table):
-        print("  ".join(cell.ljust(w) if i in (0, 6) else cell.rjust(w) for i, (cell, w) in
-                        enumerate(zip(row, widths))).rstrip())
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
+    print_table(header, [r.cells() for r in rows])
     print("count: sales (1), sale attempts including refusals (2), verifications (3); "
           "per s: count / seconds")
 

@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select, text
 
+from bench.timing import percentile, print_table
 import plugins.wallet as wallet_plugin
 from plugins.wallet.services import InsufficientBalance, WalletService
 from suite.audit.verify import verify
@@ -62,7 +63,7 @@ class Row:
     def cells(self) -> list[str]:
         lat = sorted(self.latencies_ms)
         p50 = f"{statistics.median(lat):.2f}" if lat else "-"
-        p99 = f"{lat[min(len(lat) - 1, int(len(lat) * 0.99))]:.2f}" if lat else "-"
+        p99 = f"{percentile(lat, 0.99):.2f}" if lat else "-"
         return [self.scenario, str(self.consumes), f"{self.consumes / self.seconds:,.0f}", p50, p99, self.note]
 
 
@@ -323,13 +324,7 @@ def hot_card(url: str, label: str, clients: int, per_client: int,
 
 def _print(rows: list[Row]) -> None:
     header = ["scenario", "consumes", "consumes/s", "p50 ms", "p99 ms", "notes"]
-    table = [header, *(r.cells() for r in rows)]
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    for n, row in enumerate(table):
-        print("  ".join(cell.ljust(w) if i in (0, 5) else cell.rjust(w) for i, (cell, w) in
-                        enumerate(zip(row, widths))).rstrip())
-        if n == 0:
-            print("  ".join("-" * w for w in widths))
+    print_table(header, [r.cells() for r in rows])
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -28,16 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.bench_ui import Xvfb
+from bench.timing import percentile
 
 CASHIER = ("cashier", "cashier-demo-2026")
 CARDS = 20
 # Tk roots stay referenced until exit: a Tcl interpreter must die on the thread that made it
 _ROOTS: list[Any] = []
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def row(label: str, values_ms: list[float]) -> str:

@@ -19,7 +19,26 @@ def timed(action: Callable[[], object], runs: int, warmup: int = 3) -> list[floa
     return samples
 
 
+def percentile(values: list[float], fraction: float) -> float:
+    """The value at ``fraction`` (0.99 for p99) of the sorted values, nearest rank."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
 def figures(samples_ms: list[float]) -> str:
     ordered = sorted(samples_ms)
-    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    return f"median {statistics.median(ordered):.2f} ms, p99 {p99:.2f} ms, max {ordered[-1]:.2f} ms (n={len(ordered)})"
+    return (f"median {statistics.median(ordered):.2f} ms, p99 {percentile(ordered, 0.99):.2f} ms, "
+            f"max {ordered[-1]:.2f} ms (n={len(ordered)})")
+
+
+def print_table(header: list[str], rows: list[list[str]]) -> None:
+    """Columns padded to their widest cell: the first and the last (scenario, notes) to the
+    left, the figures between them to the right; a rule under the header."""
+    table = [header, *rows]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    last = len(header) - 1
+    for n, row in enumerate(table):
+        print("  ".join(cell.ljust(w) if i in (0, last) else cell.rjust(w) for i, (cell, w) in
+                        enumerate(zip(row, widths))).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
