@@ -30,6 +30,37 @@ def release_variables(owner: object) -> None:
             setattr(owner, name, None)
 
 
+class Timer:
+    """One pending ``after`` call of a widget: ``start`` (re)arms it, ``cancel`` drops it; it is
+    never armed on a destroyed widget, and a cancel after the widget went is harmless."""
+
+    def __init__(self, widget: tk.Misc, action: Callable[[], Any]) -> None:
+        self._widget = widget
+        self._action = action
+        self._after_id: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self._after_id is not None
+
+    def start(self, ms: int) -> None:
+        self.cancel()
+        if self._widget.winfo_exists():
+            self._after_id = self._widget.after(ms, self._fire)
+
+    def cancel(self) -> None:
+        if self._after_id is not None:
+            try:
+                self._widget.after_cancel(self._after_id)
+            except tk.TclError:
+                pass
+            self._after_id = None
+
+    def _fire(self) -> None:
+        self._after_id = None
+        self._action()
+
+
 def error_text(exc: BaseException) -> str:
     """What the operator reads for ``exc``: a domain error's own (translated) message."""
     if isinstance(exc, SuiteError):

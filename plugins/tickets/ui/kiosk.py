@@ -26,7 +26,7 @@ from suite.errors import SuiteError
 from suite.events import ScanEvent
 from suite.i18n import _
 from suite.ui.theme import PALETTE
-from suite.ui.widgets import MessageBar, error_text, release_variables
+from suite.ui.widgets import MessageBar, Timer, error_text, release_variables
 
 from plugins.tickets.redemption import face_data
 
@@ -99,7 +99,7 @@ class KioskTab(ttk.Frame):
         self.state = "idle"       # idle, looking, found, printing, done
         self.found: list[dict[str, Any]] = []
         self.result: dict[str, Any] | None = None
-        self._idle_id: str | None = None
+        self._idle_timer = Timer(self, self._idle)
         ensure_styles(self)
         self._build()
         self.clear()
@@ -367,7 +367,7 @@ class KioskTab(ttk.Frame):
 
     def clear(self) -> None:
         """Back to the start: nothing typed, nothing shown."""
-        self._cancel_idle()
+        self._idle_timer.cancel()
         self.typed.set("")
         self._back_to_typing()
 
@@ -375,28 +375,17 @@ class KioskTab(ttk.Frame):
 
     def touch(self) -> None:
         """Activity: the screen clears itself ``idle_ms`` after the last one."""
-        self._cancel_idle()
-        if self.winfo_exists():
-            self._idle_id = self.after(self.idle_ms, self._idle)
+        self._idle_timer.start(self.idle_ms)
 
     def _idle(self) -> None:
-        self._idle_id = None
         if self.state in ("looking", "printing"):
             self.touch()          # never clear under a customer whose tickets are on their way
             return
         self.clear()
 
-    def _cancel_idle(self) -> None:
-        if self._idle_id is not None:
-            try:
-                self.after_cancel(self._idle_id)
-            except tk.TclError:
-                pass
-            self._idle_id = None
-
     def _on_destroy(self, event: tk.Event) -> None:
         if event.widget is self:
-            self._cancel_idle()
+            self._idle_timer.cancel()
             release_variables(self)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from suite.events import CardPresented
 from suite.i18n import _
-from suite.ui.widgets import ColumnDef, Table, release_variables
+from suite.ui.widgets import ColumnDef, Table, Timer, release_variables
 
 from plugins.wallet.ui.cashier import find_card
 from plugins.wallet.ui.display import (BALANCE_TITLES, PanelMessage, badge_style, balance_text, ensure_styles,
@@ -42,7 +42,7 @@ class SelfQueryTab(ttk.Frame):
         self.idle_ms = int(idle_seconds * 1000)
         self.card: dict[str, Any] | None = None
         self.generation = 0
-        self._idle_id: str | None = None
+        self._idle_timer = Timer(self, self._idle)
         ensure_styles(self)
         self._build()
         self.clear()
@@ -136,7 +136,7 @@ class SelfQueryTab(ttk.Frame):
         """Back to the prompt: no card on screen."""
         self.generation += 1
         self.card = None
-        self._cancel_idle()
+        self._idle_timer.cancel()
         self.number_label.configure(text=_("Card enquiry"))
         self.status_label.configure(text="", style="WalletBadgeMuted.TLabel")
         self.status_label.pack_forget()
@@ -235,25 +235,14 @@ class SelfQueryTab(ttk.Frame):
 
     def touch(self) -> None:
         """Activity: the screen clears itself ``idle_ms`` after the last one."""
-        self._cancel_idle()
-        if self.winfo_exists():
-            self._idle_id = self.after(self.idle_ms, self._idle)
+        self._idle_timer.start(self.idle_ms)
 
     def _idle(self) -> None:
-        self._idle_id = None
         self.clear()
-
-    def _cancel_idle(self) -> None:
-        if self._idle_id is not None:
-            try:
-                self.after_cancel(self._idle_id)
-            except tk.TclError:
-                pass
-            self._idle_id = None
 
     def _on_destroy(self, event: tk.Event) -> None:
         if event.widget is self:
-            self._cancel_idle()
+            self._idle_timer.cancel()
             release_variables(self)
 
 
