@@ -51,9 +51,10 @@ from suite.identity.actor import Actor
 from suite.inputs import idempotency_key, text, whole
 from suite.ledger import LineSpec, post
 
+from plugins.tickets.accounts import partner_account
 from plugins.tickets.core import SeatTaken
-from plugins.tickets.distributors import MAX_TICKETS, PartnerSales, partner_account
 from plugins.tickets.models import Order, Payment, Programme, RedemptionCode, ShowSession, TicketType
+from plugins.tickets.partner_sales import MAX_TICKETS, PartnerSales
 
 KIND_REDEEM = "tickets.redemption"
 MAX_ROWS = 20_000
