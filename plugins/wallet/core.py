@@ -51,6 +51,7 @@ _ACCOUNT_ID = select(Account.id).where(Account.owner_type == bindparam("o"), Acc
                                        Account.kind == bindparam("k"), Account.unit == bindparam("u"))
 _CARD_WALLETS = select(Account.kind, Account.unit, Account.id, Account.balance).where(
     Account.owner_type == "card", Account.owner_id == bindparam("card"))
+_ENTRY_BY_KEY = select(Entry.__table__.c.id).where(Entry.__table__.c.idempotency_key == bindparam("key"))
 # staff cards (W2) open the POS or authorise an operation; they never hold money
 STAFF_CATEGORIES = ("authorisation", "operator")
 
@@ -261,7 +262,7 @@ class WalletCore(PluginService[WalletSettings]):
 
     @staticmethod
     def _replayed(session: Session, key: str) -> bool:
-        return session.scalar(select(Entry.id).where(Entry.idempotency_key == key)) is not None
+        return session.connection().execute(_ENTRY_BY_KEY, {"key": key}).first() is not None
 
     def _balances_now(self, card_no: str) -> dict[str, int]:
         with self._uow.read() as uow:
