@@ -5,7 +5,7 @@ and after."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -122,11 +122,7 @@ class SetupService(CheckinCore):
             session = uow.session
             if session.scalar(select(CheckinList.id).where(CheckinList.code == code)) is not None:
                 raise Conflict(_("Check-in list {code} exists already.").format(code=code))
-            row = CheckinList(code=code, **clean)
-            session.add(row)
-            session.flush()
-            result = list_dict(row)
-            self._audit(session, actor, "checkin.list.add", code, result)
+            result = self._insert(session, actor, CheckinList(code=code, **clean), list_dict, "checkin.list.add")
             uow.commit()
         rules_changed()
         return result
@@ -138,14 +134,8 @@ class SetupService(CheckinCore):
             raise InvalidInput(_("Nothing to change."))
         with self._uow() as uow:
             session = uow.session
-            row = self._list(session, code)
-            before = list_dict(row)
-            for key, value in clean.items():
-                setattr(row, key, value)
-            self._check_list(list_dict(row))
-            after = list_dict(row)
-            self._audit(session, actor, "checkin.list.edit", code,
-                        {"before": {k: before[k] for k in clean}, "after": {k: after[k] for k in clean}})
+            after = self._change(session, actor, self._list(session, code), clean, list_dict, "checkin.list.edit",
+                                 check=self._check_list)
             uow.commit()
         rules_changed()
         return after
@@ -180,11 +170,8 @@ class SetupService(CheckinCore):
             self._list(session, clean["list_code"])
             if session.scalar(select(CheckinChannel.id).where(CheckinChannel.code == code)) is not None:
                 raise Conflict(_("Channel {code} exists already.").format(code=code))
-            row = CheckinChannel(code=code, **clean)
-            session.add(row)
-            session.flush()
-            result = channel_dict(row)
-            self._audit(session, actor, "checkin.channel.add", code, result)
+            result = self._insert(session, actor, CheckinChannel(code=code, **clean), channel_dict,
+                                  "checkin.channel.add")
             uow.commit()
         rules_changed()
         return result
@@ -199,12 +186,7 @@ class SetupService(CheckinCore):
             row = self._channel(session, code)
             if "list_code" in clean:
                 self._list(session, clean["list_code"])
-            before = channel_dict(row)
-            for key, value in clean.items():
-                setattr(row, key, value)
-            after = channel_dict(row)
-            self._audit(session, actor, "checkin.channel.edit", code,
-                        {"before": {k: before[k] for k in clean}, "after": {k: after[k] for k in clean}})
+            after = self._change(session, actor, row, clean, channel_dict, "checkin.channel.edit")
             uow.commit()
         rules_changed()
         return after
@@ -230,11 +212,7 @@ class SetupService(CheckinCore):
             session = uow.session
             if session.scalar(select(CheckinCode.id).where(CheckinCode.code == values["code"])) is not None:
                 raise Conflict(_("Code {code} exists already.").format(code=values["code"]))
-            row = CheckinCode(**values)
-            session.add(row)
-            session.flush()
-            result = code_dict(row)
-            self._audit(session, actor, "checkin.code.add", row.code, result)
+            result = self._insert(session, actor, CheckinCode(**values), code_dict, "checkin.code.add")
             uow.commit()
         return result
 
@@ -260,6 +238,30 @@ class SetupService(CheckinCore):
             return [code_dict(r) for r in uow.session.scalars(select(CheckinCode).order_by(CheckinCode.code))]
 
     # ------------------------------------------------------------ helpers
+
+    def _insert(self, session: Session, actor: Actor, row: Any, as_dict: Callable[[Any], dict[str, Any]],
+                action: str) -> dict[str, Any]:
+        """Add a new row, audit what it holds, return that."""
+        session.add(row)
+        session.flush()
+        result = as_dict(row)
+        self._audit(session, actor, action, row.code, result)
+        return result
+
+    def _change(self, session: Session, actor: Actor, row: Any, clean: Mapping[str, Any],
+                as_dict: Callable[[Any], dict[str, Any]], action: str,
+                check: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+        """Set ``clean`` on a row (``check`` sees the result first), audit the fields before and
+        after, return the row as a dict."""
+        before = as_dict(row)
+        for key, value in clean.items():
+            setattr(row, key, value)
+        after = as_dict(row)
+        if check is not None:
+            check(after)
+        self._audit(session, actor, action, row.code,
+                    {"before": {k: before[k] for k in clean}, "after": {k: after[k] for k in clean}})
+        return after
 
     @staticmethod
     def _list(session: Session, code: str) -> CheckinList:
