@@ -25,7 +25,7 @@ from suite.db.core_models import Venue
 from suite.i18n import N_, _
 from suite.inputs import whole
 from suite.reporting.common import venue_scope
-from suite.reporting.filters import LOCAL, day_bounds
+from suite.reporting.filters import LOCAL, day_bounds, plugin_table
 from suite.reporting.spec import (
     ChartAggregate, ChartKind, ChartSpec, Column, ColumnKind, Param, ParamKind, ReportContext, ReportSpec,
 )
@@ -64,9 +64,7 @@ DIMENSIONS = (
 def report_zone(ctx: Any) -> ZoneInfo:
     """The venue's zone: the site's ``[plugins.checkin] timezone`` from the report's context,
     or the default (Asia/Shanghai) when the report runs without a site."""
-    settings = getattr(ctx, "settings", None)
-    table = settings.plugins.get("checkin") if settings is not None else None
-    return parse_settings(table).zone
+    return parse_settings(plugin_table(ctx, "checkin")).zone
 
 
 

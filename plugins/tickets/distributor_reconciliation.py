@@ -21,6 +21,7 @@ from suite.reporting.spec import Column, ColumnKind, Param, ParamKind, ReportCon
 
 from plugins.tickets.accounts import CNY, KIND_REBATE, KIND_REFUND, KIND_SALE, KIND_TOPUP, OWNER_TYPE, PREPAID
 from plugins.tickets.models import Booking, Distributor, Ticket
+from plugins.tickets.reports import report_zone
 
 
 def reconciliation(session: Session, dist: Distributor, first: dt.date | None, last: dt.date | None,
@@ -78,19 +79,12 @@ def reconciliation(session: Session, dist: Distributor, first: dt.date | None, l
 # ---------------------------------------------------------------- the report
 
 
-def _report_zone(ctx: ReportContext) -> Any:
-    from plugins.tickets.settings import parse_settings
-
-    settings = getattr(ctx, "settings", None)
-    return parse_settings(settings.plugins.get("tickets") if settings is not None else None).zone
-
-
 def _reconciliation_rows(ctx: ReportContext, params: Mapping[str, Any]) -> Iterator[tuple[Any, ...]]:
     first, last = params.get("period") or (None, None)
     query = select(Distributor).order_by(Distributor.code)
     if params.get("distributor"):
         query = query.where(Distributor.code == params["distributor"])
-    zone = _report_zone(ctx)
+    zone = report_zone(ctx)
     for dist in ctx.session.scalars(query).all():
         f = reconciliation(ctx.session, dist, first, last, zone)
         yield (dist.code, dist.name, dist.mode, f["bookings"], f["pending"], f["tickets"], f["gross"], f["charged"],

@@ -34,7 +34,7 @@ from suite.db.base import utcnow
 from suite.db.core_models import Venue
 from suite.i18n import N_, _
 from suite.reporting.common import venue_scope
-from suite.reporting.filters import LOCAL, day_bounds
+from suite.reporting.filters import LOCAL, day_bounds, plugin_table
 from suite.reporting.spec import ChartSpec, Column, ColumnKind, Param, ParamKind, ReportContext, ReportSpec
 
 from plugins.tickets.models import (
@@ -77,9 +77,7 @@ DIMENSIONS = (
 def report_zone(ctx: Any) -> ZoneInfo:
     """The venue's zone: the site's ``[plugins.tickets] timezone`` from the report's context, or
     the box office's default (Asia/Shanghai) when the report runs without a site."""
-    settings = getattr(ctx, "settings", None)
-    table = settings.plugins.get("tickets") if settings is not None else None
-    return parse_settings(table).zone
+    return parse_settings(plugin_table(ctx, "tickets")).zone
 
 
 

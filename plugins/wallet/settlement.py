@@ -32,7 +32,7 @@ from suite.errors import Conflict, InvalidInput
 from suite.i18n import N_, _
 from suite.identity.actor import Actor
 from suite.inputs import local_date
-from suite.reporting.filters import day_bounds
+from suite.reporting.filters import day_bounds, plugin_table
 
 from plugins.wallet.core import WalletCore, _text
 from plugins.wallet.settings import parse_settings
@@ -51,9 +51,7 @@ FULL_RATE_BP = 10000
 def report_zone(ctx: Any) -> ZoneInfo:
     """The venue's zone for a report: the site's ``[plugins.wallet] timezone`` from the report's
     context, or the wallet's default (Asia/Shanghai) when the report runs without a site."""
-    settings = getattr(ctx, "settings", None)
-    table = settings.plugins.get("wallet") if settings is not None else None
-    return parse_settings(table).zone
+    return parse_settings(plugin_table(ctx, "wallet")).zone
 
 
 

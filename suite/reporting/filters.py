@@ -22,6 +22,13 @@ SCOPES = (LOCAL, CHAIN)
 KEY_MARGIN = dt.timedelta(hours=1)
 
 
+def plugin_table(ctx: Any, plugin_id: str) -> dict[str, Any] | None:
+    """The site's ``[plugins.<plugin_id>]`` table from a report's context; None when the report
+    runs without a site (the plugin's defaults then apply)."""
+    settings = getattr(ctx, "settings", None)
+    return settings.plugins.get(plugin_id) if settings is not None else None
+
+
 def local_midnight(day: dt.date, zone: dt.tzinfo | None = None) -> dt.datetime:
     """The first instant of ``day`` in ``zone`` (the venue's; default this machine's), as an
     aware UTC datetime."""
