@@ -268,7 +268,8 @@ _CHIP_ACTIONS = ("card.init", "card.sync", "card.rebuild", "card.offline")
 def _chip_action(app: Any, args: argparse.Namespace, actor: Any, key: str) -> Any:
     """The actions that need the chip on a reader (init, sync, rebuild) or the offline spool."""
     from plugins.wallet.offline import CardTerminal, OfflineSpool, drain
-    from plugins.wallet.purse import PurseService, reader_card
+    from plugins.wallet.purse import PurseService
+    from plugins.wallet.purse_reader import reader_card
 
     purse = PurseService.from_app(app)
     if args.wallet_action == "card.offline":

@@ -26,7 +26,8 @@ from suite.identity.actor import Actor
 
 from plugins.wallet.core import STAFF_CATEGORIES, CardRefused, InsufficientBalance, _key, _text, _whole
 from plugins.wallet.pricing import BP, apply_multiplier
-from plugins.wallet.purse import PurseService, chip_uid, clone_refusal, database_down, state_dict, terminal_label
+from plugins.wallet.purse import PurseService
+from plugins.wallet.purse_checks import chip_uid, clone_refusal, database_down, state_dict, terminal_label
 from plugins.wallet.services import DEFAULT_CATEGORY, yuan
 from plugins.wallet.settings import WalletSettings
 

@@ -22,7 +22,8 @@ from suite.ledger.models import Entry
 from plugins.wallet.core import CARD_COUNTS, CARD_POINTS, CNY, COUNT, GIFT, MAIN, POINTS, balances_of
 from plugins.wallet.models import Card, CardEvent, CardType, PurseRecord
 from plugins.wallet.pricing import SaleContext, SaleItem, price_sale
-from plugins.wallet.purse import PurseService, database_down, note_seen, record_at, terminal_label
+from plugins.wallet.purse import PurseService
+from plugins.wallet.purse_checks import database_down, note_seen, record_at, terminal_label
 from plugins.wallet.services import card_terms
 from plugins.wallet.spool import OfflineSpool, QueuedConsume
 

@@ -29,7 +29,7 @@ UPLOAD_EVERY_MS = 15000     # how often the offline queue is offered to the data
 
 def database_down(exc: BaseException) -> bool:
     """``exc`` says the database cannot be reached (``plugins.wallet.purse.database_down``)."""
-    from plugins.wallet.purse import database_down as down
+    from plugins.wallet.purse_checks import database_down as down
 
     return down(exc)
 
